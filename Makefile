@@ -1,0 +1,46 @@
+# Two commands do everything from a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install test test-fast demo bench bench-quick lint clean system-deps
+
+install: $(STAMP)
+
+# Re-install only when the project's metadata changed; the package is editable.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+# Services the suite starts itself (Secret Service keyring, D-Bus, PostgreSQL);
+# installed when missing and we are root, otherwise those tests skip and say why.
+system-deps:
+	@scripts/system-deps.sh
+
+test: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the end-to-end tests that start ACA-Py agents.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: install
+	$(BIN)/ssi-wallet demo
+
+bench: install
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
+
+lint: install
+	$(BIN)/ruff check ssi_wallet tests bench
+	$(BIN)/ruff format --check ssi_wallet tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,64 @@
+"""The root `ssi-wallet` command and its groups.
+
+Each group lives in its own module and imports its services lazily, inside the
+commands, so `ssi-wallet --help` stays fast and never loads ACA-Py or indy-vdr.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ssi_wallet import __version__
+from ssi_wallet.cli import config_cmd
+from ssi_wallet.config import HOME_ENV
+
+app = typer.Typer(
+    name="ssi-wallet",
+    help=(
+        "A self-sovereign-identity wallet for the terminal: keep verifiable credentials "
+        "(AnonCreds on an Indy ledger) on your own machine and prove only what is needed."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ssi-wallet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help=f"Data directory (default: ${HOME_ENV} or the platform's user data dir).",
+            envvar=HOME_ENV,
+            show_envvar=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks on errors (or SSI_WALLET_DEBUG=1).")
+    ] = False,
+) -> None:
+    """Global options apply to every command."""
+    if home is not None:
+        os.environ[HOME_ENV] = str(home.expanduser().resolve())
+    if debug:
+        os.environ["SSI_WALLET_DEBUG"] = "1"
+
+
+app.add_typer(config_cmd.app, name="config")
