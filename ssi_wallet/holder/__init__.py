@@ -1,0 +1,1 @@
+"""The citizen's holder wallet: its key, and the ACA-Py holder agent the CLI supervises."""
