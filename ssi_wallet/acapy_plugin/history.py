@@ -1,0 +1,162 @@
+"""The history log: every disclosure and every credential received or deleted.
+
+Entries are StorageRecords of type `ssi_wallet_history` in the agent's wallet, so they
+are encrypted with the wallet key and go wherever the wallet goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from aries_cloudagent.config.injection_context import InjectionContext
+from aries_cloudagent.connections.models.conn_record import ConnRecord
+from aries_cloudagent.core.event_bus import Event, EventBus
+from aries_cloudagent.core.profile import Profile, ProfileSession
+from aries_cloudagent.protocols.issue_credential.v2_0.models.cred_ex_record import (
+    V20CredExRecord,
+)
+from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import (
+    V20CredExRecordIndy,
+)
+from aries_cloudagent.protocols.present_proof.v2_0.messages.pres_format import V20PresFormat
+from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import V20PresExRecord
+from aries_cloudagent.storage.base import BaseStorage
+from aries_cloudagent.storage.error import StorageNotFoundError
+from aries_cloudagent.storage.record import StorageRecord
+
+LOGGER = logging.getLogger(__name__)
+RECORD_TYPE = "ssi_wallet_history"
+KINDS = (
+    "disclosure",
+    "declined",
+    "credential_received",
+    "credential_deleted",
+    "offer_declined",
+)
+PRESENTATION_SENT = re.compile(r"^acapy::record::present_proof_v2_0::presentation-sent$")
+# pres_ex_id -> consent id, set by the in-agent consent responder before it presents.
+ANSWERED_UNDER_CONSENT: dict[str, str] = {}
+CREDENTIAL_DONE = re.compile(r"^acapy::record::issue_credential_v2_0::done$")
+
+
+def subscribe(context: InjectionContext) -> None:
+    """Attach the history recorders to the agent's event bus."""
+    bus = context.inject(EventBus)
+    bus.subscribe(PRESENTATION_SENT, on_presentation_sent)
+    bus.subscribe(CREDENTIAL_DONE, on_credential_done)
+
+
+async def add_entry(session: ProfileSession, entry: dict[str, Any]) -> dict[str, Any]:
+    """Store one entry; `id` and `at` are filled in when missing."""
+    if entry.get("kind") not in KINDS:
+        raise ValueError(f"unknown history kind {entry.get('kind')!r}")
+    entry = {"id": str(uuid.uuid4()), "at": _now(), **entry}
+    tags = {"kind": entry["kind"]}
+    if entry.get("connection_id"):
+        tags["connection_id"] = str(entry["connection_id"])
+    storage = session.inject(BaseStorage)
+    await storage.add_record(StorageRecord(RECORD_TYPE, json.dumps(entry), tags, entry["id"]))
+    return entry
+
+
+async def list_entries(session: ProfileSession, *, kind: str | None = None,
+                       connection_id: str | None = None) -> list[dict[str, Any]]:
+    """All entries, oldest first, optionally of one kind or one connection."""
+    query: dict[str, str] = {}
+    if kind:
+        query["kind"] = kind
+    if connection_id:
+        query["connection_id"] = connection_id
+    storage = session.inject(BaseStorage)
+    records = await storage.find_all_records(RECORD_TYPE, query)
+    entries = [json.loads(record.value) for record in records]
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
+async def on_presentation_sent(profile: Profile, event: Event) -> None:
+    """Record what left the wallet: revealed values, proven predicates, to whom."""
+    pres_ex_id = event.payload.get("pres_ex_id")
+    try:
+        async with profile.session() as session:
+            record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
+            entry = disclosure_entry(record)
+            entry.update(await _counterparty(session, record.connection_id))
+            await add_entry(session, entry)
+    except Exception:  # history must never break the exchange itself
+        LOGGER.exception("ssi-wallet: could not record presentation %s", pres_ex_id)
+
+
+async def on_credential_done(profile: Profile, event: Event) -> None:
+    """Record a credential stored in the wallet (holder role only)."""
+    if event.payload.get("role") != V20CredExRecord.ROLE_HOLDER:
+        return
+    cred_ex_id = event.payload.get("cred_ex_id")
+    try:
+        async with profile.session() as session:
+            record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
+            details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
+            preview = record.cred_offer.credential_preview if record.cred_offer else None
+            entry = {
+                "kind": "credential_received",
+                "cred_ex_id": cred_ex_id,
+                "connection_id": record.connection_id,
+                "credential_id": details[0].cred_id_stored if details else None,
+                "cred_def_id": details[0].cred_def_id if details else None,
+                "attributes": [attr.name for attr in preview.attributes] if preview else [],
+            }
+            entry.update(await _counterparty(session, record.connection_id))
+            await add_entry(session, entry)
+    except Exception:
+        LOGGER.exception("ssi-wallet: could not record credential exchange %s", cred_ex_id)
+
+
+def disclosure_entry(record: V20PresExRecord) -> dict[str, Any]:
+    """What a sent presentation disclosed, read from the proof itself."""
+    request = record.pres_request.attachment(V20PresFormat.Format.INDY) or {}
+    proof = record.pres.attachment(V20PresFormat.Format.INDY) if record.pres else {}
+    requested_proof = proof.get("requested_proof", {})
+    requested_attrs = request.get("requested_attributes", {})
+    revealed: dict[str, str] = {}
+    for ref, value in requested_proof.get("revealed_attrs", {}).items():
+        revealed[requested_attrs.get(ref, {}).get("name", ref)] = value.get("raw")
+    for group in requested_proof.get("revealed_attr_groups", {}).values():
+        for name, value in group.get("values", {}).items():
+            revealed[name] = value.get("raw")
+    self_attested = dict(requested_proof.get("self_attested_attrs", {}))
+    predicates = [
+        {"name": spec.get("name"), "p_type": spec.get("p_type"), "p_value": spec.get("p_value")}
+        for ref, spec in request.get("requested_predicates", {}).items()
+        if ref in requested_proof.get("predicates", {})
+    ]
+    return {
+        "kind": "disclosure",
+        "pres_ex_id": record.pres_ex_id,
+        "connection_id": record.connection_id,
+        "request_name": request.get("name"),
+        "revealed": revealed,
+        "self_attested": self_attested,
+        "predicates": predicates,
+        "cred_def_ids": sorted(
+            {ident.get("cred_def_id") for ident in proof.get("identifiers", [])} - {None}
+        ),
+        "consent_id": ANSWERED_UNDER_CONSENT.pop(record.pres_ex_id, None),
+    }
+
+
+async def _counterparty(session: ProfileSession, connection_id: str | None) -> dict[str, Any]:
+    if not connection_id:
+        return {"counterparty": None, "counterparty_did": None}
+    try:
+        conn = await ConnRecord.retrieve_by_id(session, connection_id)
+    except StorageNotFoundError:
+        return {"counterparty": None, "counterparty_did": None}
+    return {"counterparty": conn.their_label, "counterparty_did": conn.their_public_did}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,120 @@
+"""Credentials in the wallet: list, show, delete, and whether each is still valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ssi_wallet.encoding import int_to_date
+from ssi_wallet.errors import InvalidInputError, NotFoundError
+from ssi_wallet.holder.models import Credential
+
+if TYPE_CHECKING:
+    from ssi_wallet.agent.admin import AdminClient
+
+PAGE = 1000
+
+
+def received_times(client: AdminClient) -> dict[str, str]:
+    """credential id -> when it was stored, from the preserved exchange records."""
+    records = client.get("/issue-credential-2.0/records",
+                         params={"role": "holder", "state": "done"}).get("results", [])
+    times: dict[str, str] = {}
+    for record in records:
+        cred_id = (record.get("indy") or {}).get("cred_id_stored")
+        if cred_id:
+            times[cred_id] = (record.get("cred_ex_record") or {}).get("updated_at", "")
+    return times
+
+
+def list_credentials(client: AdminClient, *, with_times: bool = True) -> list[Credential]:
+    """Every credential, newest first (by when it was received, else by issue date)."""
+    results: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        page = client.get("/credentials", params={"start": start, "count": PAGE})
+        batch = page.get("results", [])
+        results.extend(batch)
+        if len(batch) < PAGE:
+            break
+        start += PAGE
+    times = received_times(client) if with_times else {}
+    creds = [Credential.from_record(r, times.get(r["referent"])) for r in results]
+    return sorted(creds, key=newest_first_key, reverse=True)
+
+
+def newest_first_key(cred: Credential) -> tuple[str, str]:
+    return (cred.received_at or "", cred.attributes.get("issue_date", ""))
+
+
+def get_credential(client: AdminClient, credential_id: str) -> Credential:
+    try:
+        record = client.get(f"/credential/{credential_id}")
+    except NotFoundError:
+        raise NotFoundError(f"no credential {credential_id}") from None
+    return Credential.from_record(record, received_times(client).get(credential_id))
+
+
+def delete_credential(client: AdminClient, credential_id: str) -> Credential:
+    cred = get_credential(client, credential_id)
+    client.delete(f"/credential/{credential_id}")
+    from ssi_wallet.holder.history import record_event
+
+    record_event(client, "credential_deleted", credential_id=credential_id,
+                 cred_def_id=cred.cred_def_id, attributes=sorted(cred.attributes))
+    return cred
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    credential: Credential
+    revoked: bool | None          # None: not revocable
+    expires: dt.date | None
+    expired: bool
+
+    @property
+    def valid(self) -> bool:
+        return not self.revoked and not self.expired
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.credential.id,
+            "cred_def_id": self.credential.cred_def_id,
+            "credential_type": self.credential.credential_type,
+            "revocable": self.credential.revocable,
+            "revoked": self.revoked,
+            "valid_until": self.expires.isoformat() if self.expires else None,
+            "expired": self.expired,
+            "valid": self.valid,
+        }
+
+
+def is_revoked(client: AdminClient, credential_id: str, *, at: int | None = None) -> bool:
+    """Asks the ledger (through the agent) whether the issuer has revoked it by `at`."""
+    now = at or int(time.time())
+    result = client.get(f"/credential/revoked/{credential_id}", params={"to": now})
+    return bool(result.get("revoked"))
+
+
+def expiry_of(cred: Credential) -> dt.date | None:
+    raw = cred.attributes.get("valid_until")
+    if not raw:
+        return None
+    try:
+        return int_to_date(raw)
+    except InvalidInputError:
+        return None
+
+
+def status_of(client: AdminClient, cred: Credential, *, today: dt.date | None = None
+              ) -> CredentialStatus:
+    expires = expiry_of(cred)
+    expired = bool(expires and expires < (today or dt.date.today()))
+    revoked = is_revoked(client, cred.id) if cred.revocable else None
+    return CredentialStatus(cred, revoked, expires, expired)
+
+
+def credential_statuses(client: AdminClient) -> list[CredentialStatus]:
+    return [status_of(client, cred) for cred in list_credentials(client)]

@@ -1,0 +1,239 @@
+"""The holder's typed view of what the agent keeps: connections, offers, credentials,
+proof requests. Built from admin-API records in one place, so commands and renderers
+never dig through nested agent JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def issuer_did_of(cred_def_id: str | None) -> str | None:
+    """`Th7M...:3:CL:12:tag` -> `Th7M...` (an Indy credential definition names its issuer)."""
+    if not cred_def_id or ":" not in cred_def_id:
+        return None
+    return cred_def_id.split(":", 1)[0]
+
+
+def schema_name_of(schema_id: str | None) -> str | None:
+    """`did:2:IncomeStatement:1.0` -> `IncomeStatement`."""
+    parts = (schema_id or "").split(":")
+    return parts[2] if len(parts) == 4 else None
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: str
+    state: str
+    their_label: str | None
+    their_did: str | None
+    their_public_did: str | None
+    created_at: str | None
+    invitation_msg_id: str | None = None
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Connection:
+        return cls(
+            id=rec["connection_id"],
+            state=rec.get("state", ""),
+            their_label=rec.get("their_label"),
+            their_did=rec.get("their_did"),
+            their_public_did=rec.get("their_public_did"),
+            created_at=rec.get("created_at"),
+            invitation_msg_id=rec.get("invitation_msg_id"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("active", "completed")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"connection_id": self.id, **{k: v for k, v in asdict(self).items() if k != "id"}}
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    connection_id: str | None
+    state: str
+    cred_def_id: str | None
+    schema_id: str | None
+    attributes: dict[str, str]
+    created_at: str | None
+    comment: str | None = None
+    issuer_label: str | None = None
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Offer:
+        cred_ex = rec.get("cred_ex_record", rec)
+        offer = cred_ex.get("cred_offer") or {}
+        preview = offer.get("credential_preview") or {}
+        indy = ((cred_ex.get("by_format") or {}).get("cred_offer") or {}).get("indy") or {}
+        return cls(
+            id=cred_ex["cred_ex_id"],
+            connection_id=cred_ex.get("connection_id"),
+            state=cred_ex.get("state", ""),
+            cred_def_id=indy.get("cred_def_id"),
+            schema_id=indy.get("schema_id"),
+            attributes={a["name"]: a.get("value", "") for a in preview.get("attributes", [])},
+            created_at=cred_ex.get("created_at"),
+            comment=offer.get("comment"),
+        )
+
+    @property
+    def issuer_did(self) -> str | None:
+        return issuer_did_of(self.cred_def_id)
+
+    @property
+    def credential_type(self) -> str | None:
+        return schema_name_of(self.schema_id)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
+        return doc
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: str
+    cred_def_id: str
+    schema_id: str
+    attributes: dict[str, str]
+    rev_reg_id: str | None = None
+    cred_rev_id: str | None = None
+    received_at: str | None = None
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any], received_at: str | None = None) -> Credential:
+        return cls(
+            id=rec["referent"],
+            cred_def_id=rec.get("cred_def_id", ""),
+            schema_id=rec.get("schema_id", ""),
+            attributes=dict(rec.get("attrs") or {}),
+            rev_reg_id=rec.get("rev_reg_id"),
+            cred_rev_id=rec.get("cred_rev_id"),
+            received_at=received_at,
+        )
+
+    @property
+    def revocable(self) -> bool:
+        return bool(self.rev_reg_id)
+
+    @property
+    def issuer_did(self) -> str | None:
+        return issuer_did_of(self.cred_def_id)
+
+    @property
+    def credential_type(self) -> str | None:
+        return schema_name_of(self.schema_id)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
+        return doc
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """One acceptable source for an attribute or predicate (any listed field must match)."""
+
+    fields: dict[str, str]
+
+    def describe(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
+
+
+@dataclass(frozen=True)
+class RequestedAttribute:
+    referent: str
+    names: tuple[str, ...]
+    restrictions: tuple[Restriction, ...]
+    non_revoked: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class RequestedPredicate:
+    referent: str
+    name: str
+    p_type: str
+    p_value: int
+    restrictions: tuple[Restriction, ...]
+    non_revoked: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class ProofRequest:
+    id: str
+    connection_id: str | None
+    state: str
+    name: str | None
+    attributes: tuple[RequestedAttribute, ...]
+    predicates: tuple[RequestedPredicate, ...]
+    non_revoked: dict[str, int] | None
+    created_at: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> ProofRequest:
+        indy = ((rec.get("by_format") or {}).get("pres_request") or {}).get("indy") or {}
+        attrs = tuple(
+            RequestedAttribute(
+                referent=ref,
+                names=tuple(spec.get("names") or [spec.get("name")]),
+                restrictions=_restrictions(spec),
+                non_revoked=spec.get("non_revoked"),
+            )
+            for ref, spec in (indy.get("requested_attributes") or {}).items()
+        )
+        preds = tuple(
+            RequestedPredicate(
+                referent=ref,
+                name=spec.get("name", ""),
+                p_type=spec.get("p_type", ""),
+                p_value=int(spec.get("p_value", 0)),
+                restrictions=_restrictions(spec),
+                non_revoked=spec.get("non_revoked"),
+            )
+            for ref, spec in (indy.get("requested_predicates") or {}).items()
+        )
+        return cls(
+            id=rec["pres_ex_id"],
+            connection_id=rec.get("connection_id"),
+            state=rec.get("state", ""),
+            name=indy.get("name"),
+            attributes=attrs,
+            predicates=preds,
+            non_revoked=indy.get("non_revoked"),
+            created_at=rec.get("created_at"),
+            raw=indy,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "connection_id": self.connection_id,
+            "state": self.state,
+            "name": self.name,
+            "requested_attributes": {
+                a.referent: {"names": list(a.names),
+                             "restrictions": [r.fields for r in a.restrictions]}
+                for a in self.attributes
+            },
+            "requested_predicates": {
+                p.referent: {"name": p.name, "p_type": p.p_type, "p_value": p.p_value,
+                             "restrictions": [r.fields for r in p.restrictions]}
+                for p in self.predicates
+            },
+            "non_revoked": self.non_revoked,
+            "created_at": self.created_at,
+        }
+
+
+def _restrictions(spec: dict[str, Any]) -> tuple[Restriction, ...]:
+    return tuple(
+        Restriction({str(k): str(v) for k, v in r.items()})
+        for r in spec.get("restrictions") or []
+        if isinstance(r, dict)
+    )
