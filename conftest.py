@@ -1,3 +1,3 @@
 """Registers the suite's shared fixtures (each plugin module starts and stops its own service)."""
 
-pytest_plugins = ["tests.plugins.cli"]
+pytest_plugins = ["tests.plugins.cli", "tests.plugins.secret_service"]
