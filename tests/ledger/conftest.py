@@ -1,0 +1,56 @@
+"""Ledger test helpers: stock indy-vdr pools and signing with the stock request objects.
+
+The fixtures of tests/plugins/ledger.py are imported here until the root conftest
+registers that plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from tests.plugins.ledger import *  # noqa: F401,F403
+from tests.plugins.ledger import RunningLedger
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def sign(req: Any, *signers: Any) -> Any:
+    """Sign a stock indy_vdr Request: one signer -> signature, several -> signatures."""
+    if len(signers) == 1:
+        req.set_signature(signers[0].sign(req.signature_input))
+    else:
+        for kp in signers:
+            req.set_multi_signature(kp.did, kp.sign(req.signature_input))
+    return req
+
+
+async def submit(pool: Any, req: Any) -> dict:
+    return await pool.submit_request(req)
+
+
+async def refused(pool: Any, req: Any) -> str:
+    """Submit a request that must be refused; return the node's reason."""
+    from indy_vdr import VdrError
+
+    with pytest.raises(VdrError) as info:
+        await pool.submit_request(req)
+    err = info.value
+    extra = getattr(err, "extra", None) or ""
+    try:
+        return json.loads(extra).get("reason", str(err))
+    except (ValueError, AttributeError):
+        return f"{err} {extra}"
+
+
+@pytest.fixture(scope="session", params=[1, 4], ids=["1node", "4nodes"])
+def any_ledger(request: pytest.FixtureRequest, session_ledger_factory: Any, ledger: "RunningLedger") -> Any:
+    """The shared 4-node ledger, and a 1-node one."""
+    if request.param == 4:
+        return ledger
+    return session_ledger_factory(nodes=1)
