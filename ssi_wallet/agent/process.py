@@ -1,0 +1,575 @@
+"""Start, supervise and stop one detached ACA-Py process per agent root.
+
+The agent outlives the CLI (its own session) and is found again by PID. A PID alone is
+not trusted: the kernel's start time of the process and its command line must match
+what we recorded, so a reused PID is never signalled.
+
+Secrets (wallet key, seed, admin API key, storage password) go to ACA-Py through
+`--arg-file /dev/fd/N`, a pipe that is written and closed before the process starts:
+they never appear in argv, the environment, the log or a file in clear. The admin API
+key is the one exception the design allows on disk: in `run/agent.json`, mode 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ssi_wallet.agent.spec import (
+    AgentSpec,
+    PostgresStorage,
+    lock_path,
+    log_path,
+    pid_path,
+    run_dir,
+    runtime_path,
+)
+from ssi_wallet.errors import AlreadyRunningError, ServiceError
+from ssi_wallet.files import SECRET_FILE_MODE, private_dir, write_json
+
+#: Attempts when a free port we picked is taken before ACA-Py binds it.
+PORT_ATTEMPTS = 4
+#: The log is rotated at start when it grew beyond this.
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
+#: Environment variables the agent inherits; everything else (SSI_WALLET_PASSPHRASE,
+#: ACAPY_* settings, proxies) stays out of its /proc/<pid>/environ.
+_ENV_ALLOW = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+              "SSL_CERT_FILE", "SSL_CERT_DIR")
+#: Log lines after which ACA-Py is known to hang instead of exiting.
+_FATAL_MARKERS = ("Exception during startup", "Unable to start webserver")
+_POLL = 0.1
+
+# Popen objects of agents this process started: kept so they are reaped (no zombies, no
+# ResourceWarning) when stopped from the same process, e.g. in tests.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class AgentRuntime:
+    """A running agent as recorded in `run/agent.json` (0600: it holds the API key)."""
+
+    pid: int
+    admin_url: str
+    api_key: str = field(repr=False)  # SECRET
+    inbound_url: str = ""
+    endpoint: str = ""
+    started_at: str = ""
+    root: Path = Path(".")
+    log_path: Path = Path(".")
+    name: str = ""
+    label: str = ""
+    start_ticks: int | None = None  # /proc/<pid>/stat starttime, defeats PID reuse
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["root"] = str(self.root)
+        doc["log_path"] = str(self.log_path)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> AgentRuntime:
+        known = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        known["root"] = Path(known.get("root", "."))
+        known["log_path"] = Path(known.get("log_path", "."))
+        return cls(**known)
+
+
+def acapy_command() -> list[str]:
+    """How to run ACA-Py: the module from this interpreter's environment."""
+    return [sys.executable, "-m", "aries_cloudagent"]
+
+
+# ---------------------------------------------------------------- public operations
+
+
+def start(spec: AgentSpec, *, timeout: float = 60) -> AgentRuntime:
+    """Start the agent and wait until its admin API answers with our key.
+
+    Raises AlreadyRunningError when an agent already runs on `spec.root`, ServiceError
+    (one line, from the agent's log) when it exits, hangs or is not ready in `timeout`.
+    """
+    with _locked(spec.root):
+        running = status(spec.root)
+        if running is not None:
+            raise AlreadyRunningError(
+                f"agent {spec.name} is already running (pid {running.pid}, "
+                f"admin {running.admin_url})"
+            )
+        return _start_locked(spec, timeout)
+
+
+def ensure_running(spec: AgentSpec, *, timeout: float = 60) -> tuple[AgentRuntime, bool]:
+    """The running agent, starting it if needed: `(runtime, started_now)`."""
+    with _locked(spec.root):
+        running = status(spec.root)
+        if running is not None:
+            return running, False
+        return _start_locked(spec, timeout), True
+
+
+def stop(root: Path, *, grace: float = 5.0) -> bool:
+    """Stop the agent of `root`: SIGTERM, wait `grace` s, then SIGKILL. False if none ran."""
+    with _locked(root):
+        return _stop_locked(Path(root), grace)
+
+
+def status(root: Path) -> AgentRuntime | None:
+    """The running agent of `root`, or None; stale runtime and pid files are removed.
+
+    Cheap (a few /proc reads, no HTTP): every CLI command may call it.
+    """
+    root = Path(root)
+    runtime = _read_runtime(root)
+    if runtime is not None:
+        if _is_agent(runtime.pid, runtime.start_ticks):
+            return runtime
+        _remove_files(root)
+        return None
+    pid_info = _read_pid(root)
+    if pid_info is not None and not _is_agent(*pid_info):
+        # Left by an agent that died, or by a starter that crashed; a live process
+        # without runtime file is a start in progress (or an orphan `start` cleans up).
+        _remove_files(root)
+    return None
+
+
+# ---------------------------------------------------------------- start
+
+
+def _start_locked(spec: AgentSpec, timeout: float) -> AgentRuntime:
+    root = spec.root.resolve()
+    private_dir(root)
+    private_dir(run_dir(root))
+    orphan = _read_pid(root)
+    if orphan is not None and _is_agent(*orphan):
+        # Alive but never recorded as ready: its starter died. We hold the lock, so no
+        # other start is in progress; it is ours to end.
+        _terminate(orphan[0], grace=2.0)
+    _remove_files(root)
+    _rotate_log(log_path(root))
+
+    deadline = time.monotonic() + timeout
+    last_error: ServiceError | None = None
+    for _ in range(PORT_ATTEMPTS):
+        try:
+            return _launch_once(spec, root, deadline)
+        except _PortTaken as err:
+            last_error = ServiceError(f"agent {spec.name}: {err}")
+            if spec.admin_port is not None and spec.inbound_port is not None:
+                break  # fixed ports: retrying changes nothing
+    assert last_error is not None
+    raise last_error
+
+
+class _PortTaken(Exception):
+    """A port we chose was bound by someone else before ACA-Py could."""
+
+
+def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
+    admin_port, inbound_port = _choose_ports(spec)
+    api_key = secrets.token_hex(32)  # hex: never starts with '-'
+    endpoint = spec.endpoint or f"http://{_url_host(spec.inbound_host)}:{inbound_port}"
+    argv, secret_settings = build_arguments(spec, admin_port, inbound_port, endpoint)
+    secret_settings["admin-api-key"] = api_key
+    log_file = log_path(root)
+    log_offset = log_file.stat().st_size if log_file.exists() else 0
+
+    proc = _spawn(spec, root, argv, secret_settings, log_file)
+    ticks = _start_ticks(proc.pid)
+    write_json(pid_path(root), {"pid": proc.pid, "start_ticks": ticks}, secret=True)
+    admin_url = f"http://{_url_host(spec.admin_host)}:{admin_port}"
+    redact = (*spec.secrets(), api_key)
+    try:
+        _wait_ready(proc, admin_url, api_key, (admin_port, inbound_port), log_file,
+                    log_offset, deadline, spec, redact)
+    except BaseException:
+        _terminate(proc.pid, grace=2.0)
+        _remove_files(root)
+        raise
+    runtime = AgentRuntime(
+        pid=proc.pid,
+        admin_url=admin_url,
+        api_key=api_key,
+        inbound_url=f"http://{_url_host(spec.inbound_host)}:{inbound_port}",
+        endpoint=endpoint,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        root=root,
+        log_path=log_file,
+        name=spec.name,
+        label=spec.label,
+        start_ticks=ticks,
+    )
+    try:
+        write_json(runtime_path(root), runtime.to_json(), secret=True)
+    except BaseException:
+        _terminate(proc.pid, grace=2.0)
+        _remove_files(root)
+        raise
+    return runtime
+
+
+def build_arguments(spec: AgentSpec, admin_port: int, inbound_port: int,
+                    endpoint: str) -> tuple[list[str], dict[str, str]]:
+    """ACA-Py's argv (no secrets) and the secret settings for its argument file."""
+    args = [
+        "--label", spec.label,
+        "--wallet-type", "askar",
+        "--wallet-name", spec.wallet_name,
+        "--wallet-key-derivation-method", spec.wallet_key_method,
+        "--auto-provision",
+        "--admin", spec.admin_host, str(admin_port),
+        "--inbound-transport", "http", spec.inbound_host, str(inbound_port),
+        "--outbound-transport", "http",
+        "--endpoint", endpoint,
+        "--preserve-exchange-records",
+        "--log-level", spec.log_level,
+    ]
+    if spec.genesis_file is None:
+        args.append("--no-ledger")
+    else:
+        args += ["--genesis-file", str(spec.genesis_file.resolve())]
+    for url in spec.webhook_urls:
+        args += ["--webhook-url", url]
+    if spec.tails_server_base_url:
+        args += ["--tails-server-base-url", spec.tails_server_base_url]
+    if spec.tails_server_upload_url:
+        args += ["--tails-server-upload-url", spec.tails_server_upload_url]
+    secret_settings = {"wallet-key": spec.wallet_key}
+    if spec.seed:
+        secret_settings["seed"] = spec.seed
+    if isinstance(spec.storage, PostgresStorage):
+        pg = spec.storage
+        config: dict[str, Any] = {"url": pg.url}
+        if pg.max_connections:
+            config["max_connections"] = pg.max_connections
+        creds = {"account": pg.account, "password": pg.password}
+        if pg.admin_account:
+            creds["admin_account"] = pg.admin_account
+        if pg.admin_password:
+            creds["admin_password"] = pg.admin_password
+        args += ["--wallet-storage-type", "postgres_storage",
+                 "--wallet-storage-config", json.dumps(config)]
+        secret_settings["wallet-storage-creds"] = json.dumps(creds)
+    args += list(spec.flags)
+    return args, secret_settings
+
+
+def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[str, str],
+           log_file: Path) -> subprocess.Popen[bytes]:
+    # YAML with JSON-quoted scalars: configargparse would otherwise turn a hex key
+    # such as "1e5..." into a float.
+    payload = "".join(f"{k}: {json.dumps(v)}\n" for k, v in secret_settings.items()).encode()
+    read_fd, write_fd = os.pipe()
+    try:
+        if len(payload) >= 65536:  # the pipe must hold it all: we close before spawning
+            raise ServiceError(f"agent {spec.name}: secret settings too large")
+        os.write(write_fd, payload)
+        os.close(write_fd)
+        write_fd = -1
+        env = {k: v for k, v in os.environ.items() if k in _ENV_ALLOW}
+        env.update({"ACAPY_HOME": str(root), "PYTHONUNBUFFERED": "1"})
+        log_fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, SECRET_FILE_MODE)
+        try:
+            os.write(log_fd, f"---- ssi-wallet: starting agent {spec.name} at "
+                             f"{datetime.now(UTC).isoformat(timespec='seconds')}\n".encode())
+            proc = subprocess.Popen(
+                [*acapy_command(), "start", "--arg-file", f"/dev/fd/{read_fd}", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=subprocess.STDOUT,
+                pass_fds=(read_fd,),
+                env=env,
+                cwd=root,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as err:
+            raise ServiceError(f"agent {spec.name}: cannot run ACA-Py ({err.strerror})") from err
+        finally:
+            os.close(log_fd)
+    finally:
+        os.close(read_fd)
+        if write_fd >= 0:
+            os.close(write_fd)
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
+                ports: tuple[int, int], log_file: Path, log_offset: int, deadline: float,
+                spec: AgentSpec, redact: tuple[str, ...]) -> None:
+    import httpx
+
+    def failure(why: str) -> ServiceError:
+        line = _log_summary(log_file, log_offset, redact)
+        detail = f": {line}" if line else ""
+        return ServiceError(f"agent {spec.name} {why}{detail}",
+                            hint=f"see {log_file}")
+
+    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0), trust_env=False) as http:
+        while True:
+            rc = proc.poll()
+            if rc is not None:
+                raise failure(f"exited with status {rc} during start-up")
+            taken = _foreign_listener(proc.pid, ports)
+            if taken is not None:
+                raise _PortTaken(f"port {taken} is in use by another program")
+            text = _log_since(log_file, log_offset)
+            if any(marker in text for marker in _FATAL_MARKERS):
+                raise failure("failed to start")
+            if _listens(proc.pid, ports[0]):
+                try:
+                    ready = http.get(f"{admin_url}/status/ready")
+                    if ready.status_code == 200 and ready.json().get("ready"):
+                        check = http.get(f"{admin_url}/status", headers={"x-api-key": api_key})
+                        if check.status_code == 200:
+                            return
+                        raise failure(f"refused its API key (HTTP {check.status_code})")
+                except (httpx.TransportError, ValueError):
+                    pass
+            if time.monotonic() > deadline:
+                raise failure("was not ready in time")
+            time.sleep(_POLL)
+
+
+def _choose_ports(spec: AgentSpec) -> tuple[int, int]:
+    """Free ports for what the spec leaves open (both chosen while both are held)."""
+    held: list[socket.socket] = []
+    try:
+        chosen = []
+        for host, port in ((spec.admin_host, spec.admin_port),
+                           (spec.inbound_host, spec.inbound_port)):
+            if port is None:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.bind((host, 0))
+                held.append(sock)
+                port = sock.getsockname()[1]
+            chosen.append(port)
+        return chosen[0], chosen[1]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+# ---------------------------------------------------------------- stop
+
+
+def _stop_locked(root: Path, grace: float) -> bool:
+    runtime = _read_runtime(root)
+    target = (runtime.pid, runtime.start_ticks) if runtime else _read_pid(root)
+    stopped = False
+    if target is not None and _is_agent(*target):
+        _terminate(target[0], grace=grace)
+        stopped = True
+    _remove_files(root)
+    return stopped
+
+
+def _terminate(pid: int, *, grace: float) -> None:
+    """SIGTERM the agent's process group, then SIGKILL it if still alive after `grace`."""
+    ticks = _start_ticks(pid)
+    _signal(pid, signal.SIGTERM)
+    if not _wait_gone(pid, ticks, grace):
+        _signal(pid, signal.SIGKILL)
+        if not _wait_gone(pid, ticks, 10.0):
+            raise ServiceError(f"agent process {pid} does not die even after SIGKILL")
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(pid) == pid:  # its own session (start_new_session): the group
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _wait_gone(pid: int, ticks: int | None, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while True:
+        _reap(pid)
+        if not _alive(pid, ticks):
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+
+
+def _reap(pid: int) -> None:
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        if proc.poll() is not None:
+            del _CHILDREN[pid]
+        return
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+# ---------------------------------------------------------------- /proc
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat from field 3 (state) on, or None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return raw[raw.rfind(b")") + 2:].decode().split()
+
+
+def _start_ticks(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields and len(fields) > 19 else None
+
+
+def _alive(pid: int, ticks: int | None) -> bool:
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] in ("Z", "X", "x"):
+        return False
+    return ticks is None or int(fields[19]) == ticks
+
+
+def _is_agent(pid: int, ticks: int | None) -> bool:
+    """Is `pid` still the ACA-Py process we started (not a reused PID)?"""
+    if pid <= 1 or not _alive(pid, ticks):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"aries_cloudagent" in cmdline and b"start" in cmdline
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return inodes
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of TCP sockets listening on `port` (any address) in our network namespace."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    found.add(cols[9])
+    return found
+
+
+def _listens(pid: int, port: int) -> bool:
+    return bool(_listening_inodes(port) & _socket_inodes(pid))
+
+
+def _foreign_listener(pid: int, ports: tuple[int, ...]) -> int | None:
+    """A port of ours that another process listens on, or None."""
+    mine = None
+    for port in ports:
+        listening = _listening_inodes(port)
+        if listening:
+            mine = _socket_inodes(pid) if mine is None else mine
+            if not listening & mine:
+                return port
+    return None
+
+
+# ---------------------------------------------------------------- files
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """Serialise start/stop of one root across CLI processes (flock, released on exit)."""
+    private_dir(run_dir(Path(root)))
+    fd = os.open(lock_path(Path(root)), os.O_RDWR | os.O_CREAT, SECRET_FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _read_runtime(root: Path) -> AgentRuntime | None:
+    try:
+        return AgentRuntime.from_json(json.loads(runtime_path(root).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _read_pid(root: Path) -> tuple[int, int | None] | None:
+    try:
+        doc = json.loads(pid_path(root).read_text())
+        return int(doc["pid"]), doc.get("start_ticks")
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _remove_files(root: Path) -> None:
+    for path in (runtime_path(root), pid_path(root)):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _rotate_log(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+
+
+def _log_since(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+_NOISE = re.compile(r"^(::|=+$|-+$|Traceback|File \"|\^|The above exception|During handling"
+                    r"|Shutting down|---- ssi-wallet:)")
+_ERRORISH = re.compile(r"(Error|Exception|error:|Unable|failed|denied)", re.IGNORECASE)
+
+
+def _log_summary(path: Path, offset: int, redact: tuple[str, ...]) -> str:
+    """The last meaningful line ACA-Py wrote since `offset`, secrets redacted."""
+    lines = [ln.strip() for ln in _log_since(path, offset).splitlines()]
+    lines = [ln for ln in lines if ln and not _NOISE.match(ln)]
+    errorish = [ln for ln in lines if _ERRORISH.search(ln)]
+    line = (errorish or lines or [""])[-1]
+    for value in redact:
+        if value:
+            line = line.replace(value, "***")
+    return line[:300]
+
+
+def log_tail(root: Path, lines: int = 50) -> list[str]:
+    """The last `lines` lines of the agent's log (for `agent logs`)."""
+    text = _log_since(log_path(root), 0)
+    return text.splitlines()[-lines:]

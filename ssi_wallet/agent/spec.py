@@ -1,0 +1,101 @@
+"""What an agent is: everything needed to start one stock ACA-Py process.
+
+A spec is pure data. Fields marked SECRET are excluded from `repr` so a spec can be
+logged or shown in a traceback without leaking them; `process` hands them to ACA-Py
+through a pipe, never argv or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ssi_wallet.errors import UsageError
+
+
+@dataclass(frozen=True)
+class SqliteStorage:
+    """Askar's SQLite store at `<root>/wallet/<wallet_name>/sqlite.db` (the default)."""
+
+
+@dataclass(frozen=True)
+class PostgresStorage:
+    """Askar's PostgreSQL store, for agencies; `url` is `host:port` as ACA-Py expects."""
+
+    url: str
+    account: str
+    password: str = field(repr=False)  # SECRET
+    admin_account: str | None = None
+    admin_password: str | None = field(default=None, repr=False)  # SECRET
+    max_connections: int | None = None
+
+
+Storage = SqliteStorage | PostgresStorage
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One agent's configuration; `root` is its private directory (ACAPY_HOME)."""
+
+    name: str
+    root: Path
+    label: str
+    wallet_name: str
+    wallet_key: str = field(repr=False)  # SECRET: base58 raw key
+    wallet_key_method: str = "RAW"
+    genesis_file: Path | None = None  # None -> --no-ledger
+    seed: str | None = field(default=None, repr=False)  # SECRET
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = None  # None -> a free port
+    inbound_host: str = "127.0.0.1"
+    inbound_port: int | None = None  # None -> a free port
+    endpoint: str | None = None  # default http://inbound_host:inbound_port
+    webhook_urls: tuple[str, ...] = ()
+    tails_server_base_url: str | None = None
+    tails_server_upload_url: str | None = None
+    flags: tuple[str, ...] = ()
+    storage: Storage = field(default_factory=SqliteStorage)
+    log_level: str = "warning"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+        if self.genesis_file is not None:
+            object.__setattr__(self, "genesis_file", Path(self.genesis_file))
+        if not self.wallet_key:
+            raise UsageError(f"agent {self.name}: no wallet key")
+        # configargparse turns the settings back into arguments: a leading '-' would be
+        # read as an option (ACA-Py then fails with a confusing message).
+        for what, value in (("wallet key", self.wallet_key), ("seed", self.seed)):
+            if value is not None and value.startswith("-"):
+                raise UsageError(f"agent {self.name}: the {what} must not start with '-'")
+        for what, value in (("label", self.label), ("wallet name", self.wallet_name)):
+            if not value or value.startswith("-") or "\n" in value:
+                raise UsageError(f"agent {self.name}: invalid {what} {value!r}")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value of this spec (for redaction of log excerpts)."""
+        values = [self.wallet_key, self.seed]
+        if isinstance(self.storage, PostgresStorage):
+            values += [self.storage.password, self.storage.admin_password]
+        return tuple(v for v in values if v)
+
+
+def run_dir(root: Path) -> Path:
+    """Runtime files of the agent living in `root` (pid, runtime, log, lock)."""
+    return Path(root) / "run"
+
+
+def runtime_path(root: Path) -> Path:
+    return run_dir(root) / "agent.json"
+
+
+def pid_path(root: Path) -> Path:
+    return run_dir(root) / "agent.pid"
+
+
+def log_path(root: Path) -> Path:
+    return run_dir(root) / "agent.log"
+
+
+def lock_path(root: Path) -> Path:
+    return run_dir(root) / "agent.lock"
