@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from ssi_wallet import __version__
-from ssi_wallet.cli import config_cmd
+from ssi_wallet.cli import (
+    agent_cmd,
+    config_cmd,
+    connections_cmd,
+    credentials_cmd,
+    history_cmd,
+    offers_cmd,
+    requests_cmd,
+    wallet_cmd,
+)
 from ssi_wallet.config import HOME_ENV
 
 app = typer.Typer(
@@ -61,4 +70,13 @@ def root(
         os.environ["SSI_WALLET_DEBUG"] = "1"
 
 
+app.command("init")(wallet_cmd.init)
+app.command("connect")(connections_cmd.connect)
+app.add_typer(wallet_cmd.app, name="wallet")
+app.add_typer(agent_cmd.app, name="agent")
+app.add_typer(connections_cmd.app, name="connections")
+app.add_typer(offers_cmd.app, name="offers")
+app.add_typer(credentials_cmd.app, name="credentials")
+app.add_typer(requests_cmd.app, name="requests")
+app.add_typer(history_cmd.app, name="history")
 app.add_typer(config_cmd.app, name="config")

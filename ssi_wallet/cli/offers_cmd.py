@@ -1,0 +1,97 @@
+"""`ssi-wallet offers ...`: credential offers waiting for your answer.
+
+Examples:
+  ssi-wallet offers list
+  ssi-wallet offers show 5d0c...
+  ssi-wallet offers accept 5d0c... --json
+  ssi-wallet offers decline 5d0c... --reason "not mine"
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ssi_wallet.cli.output import JsonOpt, emit, table
+from ssi_wallet.encoding import display
+
+app = typer.Typer(help="See, accept or decline credential offers.")
+
+
+@app.command("list")
+def list_(json_out: JsonOpt = False) -> None:
+    """List open offers: who offers what.
+
+    Example: ssi-wallet offers list --json
+    """
+    from ssi_wallet.holder.agent import holder_client
+    from ssi_wallet.holder.offers import list_offers
+
+    offers = list_offers(holder_client())
+    rows = [(o.id, o.issuer_label or o.issuer_did, o.credential_type or o.cred_def_id,
+             ", ".join(f"{k}={display(k, v)}" for k, v in o.attributes.items()))
+            for o in offers]
+    emit([o.to_json() for o in offers], json_out=json_out,
+         human=lambda con: con.print(table("Credential offers", ["id", "from", "type",
+                                                                 "values"], rows))
+         if rows else con.print("No open offers."))
+
+
+@app.command("show")
+def show(offer_id: str, json_out: JsonOpt = False) -> None:
+    """Show one offer in full, values in human form.
+
+    Example: ssi-wallet offers show 5d0c...
+    """
+    from ssi_wallet.holder.agent import holder_client
+    from ssi_wallet.holder.offers import get_offer
+
+    offer = get_offer(holder_client(), offer_id)
+
+    def human(con) -> None:
+        con.print(f"[bold]{offer.credential_type or 'Credential'}[/] offered by "
+                  f"[bold]{offer.issuer_label or 'unknown'}[/] (issuer DID {offer.issuer_did})")
+        con.print(f"credential definition {offer.cred_def_id}; state {offer.state}")
+        con.print(table(None, ["attribute", "value"],
+                        [(k, display(k, v)) for k, v in offer.attributes.items()]))
+
+    emit(offer.to_json(), json_out=json_out, human=human)
+
+
+@app.command("accept")
+def accept(
+    offer_id: str,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once requested.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the credential.")] = 60.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Accept an offer; waits until the credential is stored and prints its id.
+
+    Example: ssi-wallet offers accept 5d0c...
+    """
+    from ssi_wallet.holder.agent import holder_client
+    from ssi_wallet.holder.offers import accept_offer
+
+    cred_id = accept_offer(holder_client(), offer_id, wait=not no_wait, timeout=timeout)
+    doc = {"offer_id": offer_id, "credential_id": cred_id, "stored": cred_id is not None}
+    emit(doc, json_out=json_out,
+         human=f"Stored credential [bold]{cred_id}[/]" if cred_id else "Requested.")
+
+
+@app.command("decline")
+def decline(
+    offer_id: str,
+    reason: Annotated[str | None, typer.Option(help="Told to the issuer.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Decline an offer; the issuer is told.
+
+    Example: ssi-wallet offers decline 5d0c... --reason "not mine"
+    """
+    from ssi_wallet.holder.agent import holder_client
+    from ssi_wallet.holder.offers import decline_offer
+
+    decline_offer(holder_client(), offer_id, reason=reason)
+    emit({"offer_id": offer_id, "declined": True}, json_out=json_out,
+         human=f"Declined offer {offer_id}")
