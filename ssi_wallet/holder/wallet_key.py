@@ -431,9 +431,7 @@ def create_wallet_key(
     wallet_dir = private_dir(Path(wallet_dir))
     with wallet_lock(wallet_dir):
         if read_key_info(wallet_dir) is not None:
-            raise SsiWalletError(
-                f"{wallet_dir} already has a wallet key: delete the wallet first"
-            )
+            raise SsiWalletError(f"{wallet_dir} already has a wallet key: delete the wallet first")
         reason: str | None = None
         if use_keyring is not False:
             key = new_random_key()
@@ -570,7 +568,10 @@ def _finish_rekey(wallet_dir: Path, info: KeyInfo, new_key: str) -> KeyInfo:
         if _kr_get(info.wallet_id) != new_key:
             _kr_set(info.wallet_id, new_key)
     done = replace(
-        info, method=pending["method"], check=pending["check"], kdf=pending.get("kdf"),
+        info,
+        method=pending["method"],
+        check=pending["check"],
+        kdf=pending.get("kdf"),
         pending=None,
     )
     _write_info(wallet_dir, done)
@@ -595,9 +596,7 @@ def _undo_rekey(wallet_dir: Path, info: KeyInfo) -> KeyInfo:
 # --------------------------------------------------------------------------- rekey
 
 
-def rekey_wallet(
-    wallet_dir: Path, store_uri: str, *, to_method: Method | None = None
-) -> KeyInfo:
+def rekey_wallet(wallet_dir: Path, store_uri: str, *, to_method: Method | None = None) -> KeyInfo:
     """Re-encrypt the wallet under a new key (random, or from a new passphrase).
 
     The agent must be stopped. Order, so that a crash anywhere loses nothing:

@@ -378,7 +378,10 @@ def test_rekey_refuses_while_the_store_is_open(use_secret_service, tmp_path: Pat
     uri = store_uri(tmp_path)
     provision(uri, key)
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import asyncio, sys
             from aries_askar import Store
             async def main():
@@ -389,8 +392,12 @@ def test_rekey_refuses_while_the_store_is_open(use_secret_service, tmp_path: Pat
                 sys.stdin.readline()
                 await store.close()
             asyncio.run(main())
-            """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+            """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     try:
         assert holder.stdin and holder.stdout
@@ -458,7 +465,11 @@ print("no crash")
 def crash_rekey(point: str, wallet_dir: Path, uri: str, method: str, env: dict) -> None:
     out = subprocess.run(
         [sys.executable, "-c", CRASH_CHILD, point, str(wallet_dir), uri, method],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 70, (out.returncode, out.stdout, out.stderr)
 

@@ -138,8 +138,14 @@ def secret_service() -> Iterator[SecretService]:
     }
     base = {k: v for k, v in os.environ.items() if k not in _ENV_KEYS}
     dbus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--nopidfile",
-         f"--address=unix:dir={run}", "--print-address=1"],
+        [
+            "dbus-daemon",
+            "--session",
+            "--nofork",
+            "--nopidfile",
+            f"--address=unix:dir={run}",
+            "--print-address=1",
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
