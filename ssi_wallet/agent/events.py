@@ -68,6 +68,8 @@ class EventStream:
         from websockets.sync.client import connect
 
         try:
+            # Entered as a context manager: the form every websockets release from 15 on
+            # accepts without warnings (17 deprecates bare `connect()`).
             self._ws = connect(
                 self.url,
                 additional_headers={"x-api-key": self._api_key},
@@ -76,7 +78,7 @@ class EventStream:
                 max_size=None,  # credential and revocation records can be large
                 max_queue=None,
                 compression=None,
-            )
+            ).__enter__()
         except (OSError, TimeoutError, WebSocketException) as err:
             raise ServiceError(f"{self.name} not running (no event stream at {self.url}: "
                                f"{type(err).__name__})") from err

@@ -411,6 +411,7 @@ def _wait_gone(pid: int, ticks: int | None, timeout: float) -> bool:
     while True:
         _reap(pid)
         if not _alive(pid, ticks):
+            _reap(pid)  # a zombie child of ours: collect it now
             return True
         if time.monotonic() > end:
             return False
