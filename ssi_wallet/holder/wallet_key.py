@@ -31,6 +31,7 @@ import os
 import secrets
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -354,11 +355,17 @@ def _rekey_store(store_uri: str, old_key: str, new_key: str) -> None:
     _run(rekey)
 
 
+def sqlite_store_uri(db_path: Path) -> str:
+    """The Askar URI of a SQLite wallet file, percent-encoded the way ACA-Py builds it
+    (`<ACAPY_HOME>/wallet/<wallet name>/sqlite.db`)."""
+    return "sqlite://" + urllib.parse.quote(Path(db_path).as_posix())
+
+
 def sqlite_store_path(store_uri: str) -> Path | None:
     """The database file of a `sqlite://` store URI (None for other backends)."""
     if not store_uri.startswith("sqlite://"):
         return None
-    path = store_uri[len("sqlite://") :].split("?", 1)[0]
+    path = urllib.parse.unquote(store_uri[len("sqlite://") :].split("?", 1)[0])
     if not path or path == ":memory:":
         return None
     return Path(path)

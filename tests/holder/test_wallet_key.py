@@ -588,3 +588,68 @@ def test_module_imports_neither_keyring_nor_askar() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- with ACA-Py
+
+ACAPY_OPEN = """
+import asyncio, os, sys
+from aries_cloudagent.askar.store import AskarStoreConfig
+
+async def main():
+    config = {"name": sys.argv[1], "key": os.environ["ACAPY_WALLET_KEY"],
+              "key_derivation_method": "RAW"}
+    opened = await AskarStoreConfig(config).open_store()
+    await opened.close()
+
+try:
+    asyncio.run(main())
+except Exception as err:
+    print(type(err).__name__)
+    sys.exit(3)
+print("opened")
+"""
+
+
+def test_rekey_a_wallet_aca_py_provisioned(use_secret_service, tmp_path: Path) -> None:
+    """ACA-Py 0.12.8 provisions the store with our key (from the environment, not argv);
+    after our rekey ACA-Py opens it with the new key only."""
+    acapy = Path(sys.executable).with_name("aca-py")
+    if not acapy.exists():
+        pytest.skip("aca-py is not installed in this environment")
+    home = tmp_path / "home with space" / "holder"
+    name = "citizen wallet"
+    wallet_dir = tmp_path / "keys"
+    old, _, _ = wk.create_wallet_key(wallet_dir, "citizen-20")
+    env = child_env({"ACAPY_HOME": str(home), "ACAPY_WALLET_KEY": old})
+    argv = [
+        str(acapy),
+        "provision",
+        "--wallet-type",
+        "askar",
+        "--wallet-name",
+        name,
+        "--wallet-key-derivation-method",
+        "RAW",
+        "--no-ledger",
+        "-e",
+        "http://127.0.0.1:9",
+    ]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    db = home / "wallet" / name / "sqlite.db"
+    assert db.exists()
+    uri = wk.sqlite_store_uri(db)
+    assert "%20" in uri and wk.sqlite_store_path(uri) == db
+
+    wk.rekey_wallet(wallet_dir, uri)
+    new = wk.load_wallet_key(wallet_dir)
+
+    def acapy_opens(key: str) -> str:
+        run = run_child(
+            ACAPY_OPEN.replace("sys.argv[1]", repr(name)), {**env, "ACAPY_WALLET_KEY": key}
+        )
+        return run.stdout.strip()
+
+    assert acapy_opens(new) == "opened"
+    assert acapy_opens(old) == "ProfileError"
