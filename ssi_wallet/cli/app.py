@@ -19,6 +19,7 @@ from ssi_wallet.cli import (
     connections_cmd,
     credentials_cmd,
     history_cmd,
+    ledger_cmd,
     offers_cmd,
     requests_cmd,
     wallet_cmd,
@@ -79,4 +80,5 @@ app.add_typer(offers_cmd.app, name="offers")
 app.add_typer(credentials_cmd.app, name="credentials")
 app.add_typer(requests_cmd.app, name="requests")
 app.add_typer(history_cmd.app, name="history")
+app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(config_cmd.app, name="config")

@@ -129,6 +129,14 @@ class LedgerService:
                 raise
         return self.info()
 
+    def ensure_running(self, nodes: int | None = None, host: str | None = None,
+                       port: int | None = None) -> LedgerInfo:
+        """Start unless already running (safe when several callers race)."""
+        try:
+            return self.start(nodes=nodes, host=host, port=port)
+        except AlreadyRunningError:
+            return self.info()
+
     def run_foreground(self, nodes: int | None = None, host: str | None = None, port: int | None = None,
                        on_ready: Any = None) -> None:
         """Run the server in this process until SIGTERM/SIGINT."""
