@@ -12,7 +12,7 @@ Examples:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -47,10 +47,18 @@ def _info_lines(console, info: dict) -> None:
 
 @app.command("start")
 def start(
-    nodes: Annotated[int | None, typer.Option("--nodes", help="Number of validator nodes: 4 or 1.")] = None,
-    host: Annotated[str | None, typer.Option("--host", help="Loopback address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Base port (default: free ports, kept).")] = None,
-    foreground: Annotated[bool, typer.Option("--foreground", help="Run here until Ctrl-C.")] = False,
+    nodes: Annotated[
+        int | None, typer.Option("--nodes", help="Number of validator nodes: 4 or 1.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Loopback address to listen on.")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Base port (default: free ports, kept).")
+    ] = None,
+    foreground: Annotated[
+        bool, typer.Option("--foreground", help="Run here until Ctrl-C.")
+    ] = False,
     data_dir: DataDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -63,12 +71,21 @@ def start(
     if nodes is not None and nodes not in (1, 4):
         raise UsageError("--nodes must be 4 or 1")
     if host is not None and not _is_loopback(host):
-        raise UsageError(f"{host} is not a loopback address; the development ledger listens on loopback only")
+        raise UsageError(
+            f"{host} is not a loopback address; the development ledger listens on loopback only"
+        )
     service = _service(data_dir)
     if foreground:
+
         def ready(info) -> None:
-            emit({**info.as_dict(), "foreground": True}, json_out=json_out,
-                 human=lambda con: (_info_lines(con, info.as_dict()), con.print("[dim]Ctrl-C stops it.[/]")))
+            emit(
+                {**info.as_dict(), "foreground": True},
+                json_out=json_out,
+                human=lambda con: (
+                    _info_lines(con, info.as_dict()),
+                    con.print("[dim]Ctrl-C stops it.[/]"),
+                ),
+            )
 
         service.run_foreground(nodes=nodes, host=host, port=port, on_ready=ready)
         return
@@ -83,8 +100,13 @@ def stop(data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
     Example: ssi-wallet ledger stop
     """
     doc = _service(data_dir).stop()
-    emit(doc, json_out=json_out,
-         human=f"Stopped the ledger (pid {doc.get('pid')})." if doc["stopped"] else "The ledger was not running.")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"Stopped the ledger (pid {doc.get('pid')})."
+        if doc["stopped"]
+        else "The ledger was not running.",
+    )
 
 
 @app.command("status")
@@ -100,8 +122,16 @@ def status(data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
             con.print(f"no ledger in {doc['data_dir']} (ssi-wallet ledger start creates one)")
             return
         con.print(f"running (pid {doc['pid']})" if doc["running"] else "not running")
-        con.print(table(None, ["node", "client port", "answering"],
-                        [(n["alias"], n["client_port"], "yes" if n["answering"] else "no") for n in doc["nodes"]]))
+        con.print(
+            table(
+                None,
+                ["node", "client port", "answering"],
+                [
+                    (n["alias"], n["client_port"], "yes" if n["answering"] else "no")
+                    for n in doc["nodes"]
+                ],
+            )
+        )
 
     emit(doc, json_out=json_out, human=human)
 
@@ -120,23 +150,34 @@ def info(data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
 def register(
     did: Annotated[str, typer.Argument(help="The DID to write (base58).")],
     verkey: Annotated[str, typer.Argument(help="Its verkey, full or abbreviated (~...).")],
-    role: Annotated[str, typer.Option("--role", help="ENDORSER, STEWARD, TRUSTEE or none.")] = "ENDORSER",
+    role: Annotated[
+        str, typer.Option("--role", help="ENDORSER, STEWARD, TRUSTEE or none.")
+    ] = "ENDORSER",
     data_dir: DataDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write a DID (NYM) signed by the ledger's trustee.
 
-    Example: ssi-wallet ledger register Th7MpTaRZVRYnPiabds81Y ~7TYfekw4GUagBnBVCqPjiC --role ENDORSER
+    Example:
+      ssi-wallet ledger register Th7MpTaRZVRYnPiabds81Y ~7TYfekw4GUagBnBVCqPjiC --role ENDORSER
     """
     doc = _service(data_dir).register(did, verkey, role)
-    emit(doc, json_out=json_out,
-         human=f"Registered {doc['did']} as {doc['role'] or 'a DID without role'} (seqNo {doc['seq_no']}).")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"Registered {doc['did']} as {doc['role'] or 'a DID without role'}"
+        f" (seqNo {doc['seq_no']}).",
+    )
 
 
 @app.command("txns")
 def txns(
-    types: Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this type (repeatable), "
-                                                    "e.g. SCHEMA, CLAIM_DEF, NYM.")] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type", "-t", help="Only this type (repeatable), e.g. SCHEMA, CLAIM_DEF, NYM."
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -147,12 +188,28 @@ def txns(
     rows = _service(data_dir).txns(types)
 
     def when(ts: int | None) -> str:
-        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if ts else "genesis"
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "genesis"
 
-    emit({"txns": rows, "count": len(rows)}, json_out=json_out,
-         human=lambda con: con.print(table(f"{len(rows)} transaction(s)", ["#", "type", "when (UTC)", "from", "what"],
-                                           [(r["seq_no"], r["type"], when(r["txn_time"]), r["from"] or "",
-                                             r["txn_id"] or r["summary"]) for r in rows])))
+    emit(
+        {"txns": rows, "count": len(rows)},
+        json_out=json_out,
+        human=lambda con: con.print(
+            table(
+                f"{len(rows)} transaction(s)",
+                ["#", "type", "when (UTC)", "from", "what"],
+                [
+                    (
+                        r["seq_no"],
+                        r["type"],
+                        when(r["txn_time"]),
+                        r["from"] or "",
+                        r["txn_id"] or r["summary"],
+                    )
+                    for r in rows
+                ],
+            )
+        ),
+    )
 
 
 @app.command("reset")
@@ -166,8 +223,13 @@ def reset(yes: YesOpt = False, data_dir: DataDirOpt = None, json_out: JsonOpt = 
         notice("Nothing deleted.")
         raise typer.Exit(1)
     doc = service.reset()
-    emit(doc, json_out=json_out,
-         human=f"Deleted the ledger in {doc['data_dir']}." if doc["removed"] else "There was no ledger to delete.")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"Deleted the ledger in {doc['data_dir']}."
+        if doc["removed"]
+        else "There was no ledger to delete.",
+    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"))
     serve.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     data_dir = DataDir(args.data_dir)
     nodes = args.nodes
     if nodes is None:

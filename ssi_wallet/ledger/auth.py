@@ -7,19 +7,28 @@ Reasons are worded exactly as indy-node words them, so clients see familiar erro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 TRUSTEE = "0"
 STEWARD = "2"
 ENDORSER = "101"
 NETWORK_MONITOR = "201"
-ROLE_NAMES = {TRUSTEE: "TRUSTEE", STEWARD: "STEWARD", ENDORSER: "ENDORSER", NETWORK_MONITOR: "NETWORK_MONITOR"}
+ROLE_NAMES = {
+    TRUSTEE: "TRUSTEE",
+    STEWARD: "STEWARD",
+    ENDORSER: "ENDORSER",
+    NETWORK_MONITOR: "NETWORK_MONITOR",
+}
 ROLE_BY_NAME = {v: k for k, v in ROLE_NAMES.items()}
 PRIVILEGED = {TRUSTEE, STEWARD, ENDORSER}
 TXN_NAMES = {
-    "1": "NYM", "100": "ATTRIB", "101": "SCHEMA", "102": "CLAIM_DEF",
-    "113": "REVOC_REG_DEF", "114": "REVOC_REG_ENTRY",
+    "1": "NYM",
+    "100": "ATTRIB",
+    "101": "SCHEMA",
+    "102": "CLAIM_DEF",
+    "113": "REVOC_REG_DEF",
+    "114": "REVOC_REG_ENTRY",
 }
 
 
@@ -97,8 +106,14 @@ def _check(req: AuthRequest, c: Constraint, is_owner: bool, field: str) -> str |
     author_role = req.role_of(req.identifier)
     if c.need_to_be_owner and not is_owner:
         if field != "*":
-            return f"{named_role(author_role)} can not touch {field} field since only the owner can modify it"
-        return f"{named_role(author_role)} can not edit {TXN_NAMES.get(req.txn_type, req.txn_type)} txn since only owner can modify it"
+            return (
+                f"{named_role(author_role)} can not touch {field} field"
+                " since only the owner can modify it"
+            )
+        txn_name = TXN_NAMES.get(req.txn_type, req.txn_type)
+        return (
+            f"{named_role(author_role)} can not edit {txn_name} txn since only owner can modify it"
+        )
     if c.sig_count > 0 and author_role is None:
         return f"sender's DID {req.identifier} is not found in the Ledger"
     if c.sig_count > 0 and req.signatures and req.identifier not in req.signatures:
@@ -167,7 +182,11 @@ def nym_add_rule(role: str | None) -> Rule:
 
 def nym_role_change_rule(old: str | None, new: str | None) -> Rule:
     """Who may change a DID's role from ``old`` to ``new``."""
-    if (old or None) in (None, NETWORK_MONITOR) and (new or None) in (ENDORSER, NETWORK_MONITOR, None):
+    if (old or None) in (None, NETWORK_MONITOR) and (new or None) in (
+        ENDORSER,
+        NETWORK_MONITOR,
+        None,
+    ):
         return TRUSTEE_OR_STEWARD
     return ONE_TRUSTEE
 

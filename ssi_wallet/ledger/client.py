@@ -38,7 +38,7 @@ class NodeClient:
             sock.close(0)
         self.sockets = []
 
-    def __enter__(self) -> "NodeClient":
+    def __enter__(self) -> NodeClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import base58
 
@@ -35,8 +35,13 @@ def _b58(h: bytes) -> str:
 class LedgerCore:
     """All ledgers and the domain state of one simulated pool."""
 
-    def __init__(self, store: TxnStore, pool_txns: list[dict], domain_genesis: list[dict],
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: TxnStore,
+        pool_txns: list[dict],
+        domain_genesis: list[dict],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.state = DomainState()
@@ -50,9 +55,22 @@ class LedgerCore:
             self._load(json.loads(stored.txn))
         if not self.domain_txns:
             for t in domain_genesis:
-                store.append(DOMAIN, t["txnMetadata"]["seqNo"], t["txn"]["type"], None, None, None, dumps(t), None)
+                store.append(
+                    DOMAIN,
+                    t["txnMetadata"]["seqNo"],
+                    t["txn"]["type"],
+                    None,
+                    None,
+                    None,
+                    dumps(t),
+                    None,
+                )
                 self._load(t)
-        log.info("ledger loaded: %d domain txns, root %s", self.domain_tree.size, _b58(self.domain_tree.root()))
+        log.info(
+            "ledger loaded: %d domain txns, root %s",
+            self.domain_tree.size,
+            _b58(self.domain_tree.root()),
+        )
 
     def _load(self, txn: dict) -> None:
         seq = txn["txnMetadata"]["seqNo"]
@@ -73,8 +91,15 @@ class LedgerCore:
     def ledger_status(self, ledger_id: int) -> dict[str, Any]:
         txns, tree = self._ledger(ledger_id)
         root = tree.root() if tree else MerkleTree().root()
-        return {"op": "LEDGER_STATUS", "ledgerId": ledger_id, "txnSeqNo": len(txns), "merkleRoot": _b58(root),
-                "ppSeqNo": 0, "viewNo": 0, "protocolVersion": PROTOCOL_VERSION}
+        return {
+            "op": "LEDGER_STATUS",
+            "ledgerId": ledger_id,
+            "txnSeqNo": len(txns),
+            "merkleRoot": _b58(root),
+            "ppSeqNo": 0,
+            "viewNo": 0,
+            "protocolVersion": PROTOCOL_VERSION,
+        }
 
     def get_txn(self, ledger_id: int, seq_no: int) -> dict | None:
         """A transaction with the current root, its audit path and the ledger size."""
@@ -82,8 +107,11 @@ class LedgerCore:
         if tree is None or not 1 <= seq_no <= len(txns):
             return None
         out = dict(txns[seq_no - 1])
-        out.update(rootHash=_b58(tree.root()), auditPath=[_b58(h) for h in tree.audit_path(seq_no - 1)],
-                   ledgerSize=tree.size)
+        out.update(
+            rootHash=_b58(tree.root()),
+            auditPath=[_b58(h) for h in tree.audit_path(seq_no - 1)],
+            ledgerSize=tree.size,
+        )
         return out
 
     # ---- requests -------------------------------------------------------------------
@@ -96,7 +124,9 @@ class LedgerCore:
             if not isinstance(req_id, int) or isinstance(req_id, bool):
                 raise Nack("client request invalid: missing or non-integer reqId")
             if not isinstance(op, dict) or "type" not in op:
-                raise Nack(auth.invalid_reason(ident, req_id, "missing operation or operation type"))
+                raise Nack(
+                    auth.invalid_reason(ident, req_id, "missing operation or operation type")
+                )
             if ident is not None and not isinstance(ident, str):
                 raise Nack(auth.invalid_reason(ident, req_id, "identifier must be a string"))
             txn_type = str(op["type"])
@@ -104,10 +134,17 @@ class LedgerCore:
                 return {"op": "REPLY", "result": READS[txn_type](self, request)}
             if txn_type in WRITES:
                 return self._write(request, txn_type)
-            raise Nack(auth.invalid_reason(ident, req_id, f"invalid type: {txn_type} is not supported by this ledger"))
+            raise Nack(
+                auth.invalid_reason(
+                    ident, req_id, f"invalid type: {txn_type} is not supported by this ledger"
+                )
+            )
         except Nack as exc:
-            reason = exc.reason if exc.reason.startswith("client request invalid") else \
-                auth.invalid_reason(ident, req_id, exc.reason)
+            reason = (
+                exc.reason
+                if exc.reason.startswith("client request invalid")
+                else auth.invalid_reason(ident, req_id, exc.reason)
+            )
             return {"op": "REQNACK", "identifier": ident, "reqId": req_id, "reason": reason}
         except Reject as exc:
             return {"op": "REJECT", "identifier": ident, "reqId": req_id, "reason": exc.reason}
@@ -133,23 +170,41 @@ class LedgerCore:
             raise Nack(f"client request invalid: {exc}") from None
         ctx = auth.AuthRequest(
             identifier=ident,
-            signatures=request.get("signatures") if isinstance(request.get("signatures"), dict) else None,
+            signatures=request.get("signatures")
+            if isinstance(request.get("signatures"), dict)
+            else None,
             single_signature=request.get("signature") is not None,
             endorser=endorser,
             role_of=self.state.role_of,
             txn_type=txn_type,
         )
         handler.authorize(self.state, request, ctx)
-        return {"op": "REPLY", "result": self._commit(request, txn_type, handler.txn_id(request), sigs,
-                                                       signers, pdigest, req_key)}
+        return {
+            "op": "REPLY",
+            "result": self._commit(
+                request, txn_type, handler.txn_id(request), sigs, signers, pdigest, req_key
+            ),
+        }
 
-    def _commit(self, request: dict, txn_type: str, txn_id: str | None, sigs: dict[str, str],
-                signers: list[str], pdigest: str, req_key: str) -> dict[str, Any]:
+    def _commit(
+        self,
+        request: dict,
+        txn_type: str,
+        txn_id: str | None,
+        sigs: dict[str, str],
+        signers: list[str],
+        pdigest: str,
+        req_key: str,
+    ) -> dict[str, Any]:
         op = request["operation"]
         seq_no = len(self.domain_txns) + 1
         txn_time = int(self.clock())
-        metadata: dict[str, Any] = {"digest": full_digest(request), "from": request["identifier"],
-                                    "payloadDigest": pdigest, "reqId": request["reqId"]}
+        metadata: dict[str, Any] = {
+            "digest": full_digest(request),
+            "from": request["identifier"],
+            "payloadDigest": pdigest,
+            "reqId": request["reqId"],
+        }
         if request.get("endorser"):
             metadata["endorser"] = request["endorser"]
         if request.get("taaAcceptance") is not None:
@@ -158,18 +213,29 @@ class LedgerCore:
         if txn_id is not None:
             txn_meta["txnId"] = txn_id
         txn = {
-            "reqSignature": {"type": "ED25519", "values": [{"from": d, "value": sigs[d]} for d in sorted(signers)]},
-            "txn": {"data": {k: v for k, v in op.items() if k != "type"}, "metadata": metadata,
-                    "protocolVersion": request.get("protocolVersion", PROTOCOL_VERSION), "type": txn_type},
+            "reqSignature": {
+                "type": "ED25519",
+                "values": [{"from": d, "value": sigs[d]} for d in sorted(signers)],
+            },
+            "txn": {
+                "data": {k: v for k, v in op.items() if k != "type"},
+                "metadata": metadata,
+                "protocolVersion": request.get("protocolVersion", PROTOCOL_VERSION),
+                "type": txn_type,
+            },
             "txnMetadata": txn_meta,
             "ver": "1",
         }
         tree = self.domain_tree
         tree.append(leaf_bytes(txn))
         result = dict(txn)
-        result.update(rootHash=_b58(tree.root()), auditPath=[_b58(h) for h in tree.audit_path(seq_no - 1)])
+        result.update(
+            rootHash=_b58(tree.root()), auditPath=[_b58(h) for h in tree.audit_path(seq_no - 1)]
+        )
         try:
-            self.store.append(DOMAIN, seq_no, txn_type, txn_id, txn_time, req_key, dumps(txn), dumps(result))
+            self.store.append(
+                DOMAIN, seq_no, txn_type, txn_id, txn_time, req_key, dumps(txn), dumps(result)
+            )
         except Exception:
             tree.truncate(seq_no - 1)
             raise

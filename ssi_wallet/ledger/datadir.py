@@ -112,12 +112,17 @@ def initialize(
         settings = data_dir.load()
         if settings.node_count != nodes:
             raise LedgerSetupError(
-                f"the ledger in {data_dir.root} has {settings.node_count} nodes, not {nodes}; reset it first")
+                f"the ledger in {data_dir.root} has {settings.node_count} nodes, not {nodes};"
+                " reset it first"
+            )
         if host != settings.host:
-            raise LedgerSetupError(f"the ledger in {data_dir.root} listens on {settings.host}; reset it first")
+            raise LedgerSetupError(
+                f"the ledger in {data_dir.root} listens on {settings.host}; reset it first"
+            )
         if base_port is not None and base_port != settings.base_port:
             raise LedgerSetupError(
-                f"the ledger in {data_dir.root} uses base port {settings.base_port}; reset it first")
+                f"the ledger in {data_dir.root} uses base port {settings.base_port}; reset it first"
+            )
         return settings
     if nodes not in (1, 4):
         raise LedgerSetupError("nodes must be 1 or 4")
@@ -129,20 +134,24 @@ def initialize(
     elif not 1024 <= base_port <= 65535 - port_count:
         raise LedgerSetupError(f"base port must be between 1024 and {65535 - port_count}")
     seeds = node_seeds or [new_seed() for _ in range(nodes)]
-    specs = [NodeSpec(f"Node{i + 1}", seeds[i].encode(), host, base_port + 2 * i, base_port + 2 * i + 1)
-             for i in range(nodes)]
+    specs = [
+        NodeSpec(f"Node{i + 1}", seeds[i].encode(), host, base_port + 2 * i, base_port + 2 * i + 1)
+        for i in range(nodes)
+    ]
     tseed = trustee_seed or new_seed()
     trustee = KeyPair.from_seed(tseed)
     write_secret(data_dir.node_keys, json.dumps({s.alias: s.seed.decode() for s in specs}))
     write_secret(data_dir.trustee_seed, tseed + "\n")
     write_genesis_file(data_dir.genesis, build_pool_genesis(specs, trustee.did))
     settings = LedgerSettings(
-        host=host, base_port=base_port, tails_port=base_port + 2 * nodes,
-        trustee_did=trustee.did, trustee_verkey=trustee.verkey,
+        host=host,
+        base_port=base_port,
+        tails_port=base_port + 2 * nodes,
+        trustee_did=trustee.did,
+        trustee_verkey=trustee.verkey,
         nodes=[NodeInfo(s.alias, s.keys.verkey, s.client_port, s.node_port) for s in specs],
     )
     tmp = data_dir.settings.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(settings), indent=2))
     os.replace(tmp, data_dir.settings)
     return settings
-

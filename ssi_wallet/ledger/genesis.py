@@ -79,7 +79,9 @@ def pool_txn(node: NodeSpec, seq_no: int, steward_did: str) -> dict:
     }
 
 
-def nym_genesis_txn(seq_no: int, did: str, verkey: str, role: str | None, creator: str | None) -> dict:
+def nym_genesis_txn(
+    seq_no: int, did: str, verkey: str, role: str | None, creator: str | None
+) -> dict:
     """A domain genesis NYM transaction."""
     data: dict = {"dest": did, "verkey": verkey}
     if role is not None:

@@ -21,7 +21,7 @@ class KeyPair:
     signing_key: SigningKey
 
     @classmethod
-    def from_seed(cls, seed: bytes | str) -> "KeyPair":
+    def from_seed(cls, seed: bytes | str) -> KeyPair:
         """Build from a 32-byte seed (str seeds are taken as UTF-8, as Indy tools do)."""
         raw = seed.encode() if isinstance(seed, str) else seed
         if len(raw) != 32:
@@ -29,7 +29,7 @@ class KeyPair:
         return cls(SigningKey(raw))
 
     @classmethod
-    def generate(cls) -> "KeyPair":
+    def generate(cls) -> KeyPair:
         """A fresh random key pair."""
         return cls(SigningKey(os.urandom(32)))
 

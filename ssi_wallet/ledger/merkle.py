@@ -49,7 +49,7 @@ class MerkleTree:
     def truncate(self, size: int) -> None:
         """Forget leaves after ``size`` (undo an append whose commit failed)."""
         for level in range(len(self._levels)):
-            del self._levels[level][size >> level:]
+            del self._levels[level][size >> level :]
 
     def _range_hash(self, start: int, end: int) -> bytes:
         """MTH of leaves [start, end); start is always aligned by construction."""
@@ -70,7 +70,7 @@ class MerkleTree:
         return self._range_hash(0, size)
 
     def audit_path(self, index: int, size: int | None = None) -> list[bytes]:
-        """Inclusion proof for 0-based leaf ``index`` in the tree of ``size`` leaves, leaf to root."""
+        """Inclusion proof for leaf ``index`` (0-based) in a tree of ``size`` leaves, leaf first."""
         size = self.size if size is None else size
         if not 0 <= index < size:
             raise IndexError("leaf index out of range")
@@ -111,4 +111,3 @@ def verify_audit_path(leaf: bytes, index: int, size: int, path: list[bytes], roo
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
-

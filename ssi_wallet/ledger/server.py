@@ -19,7 +19,7 @@ from typing import Any
 from .canonical import dumps
 from .core import LedgerCore
 from .datadir import DataDir
-from .genesis import nym_genesis_txn, read_genesis_file, TRUSTEE
+from .genesis import TRUSTEE, nym_genesis_txn, read_genesis_file
 from .keys import KeyPair
 from .signing import payload_digest
 from .storage import TxnStore
@@ -54,7 +54,9 @@ class ReplyCache:
 
 
 def _nack(reason: str, identifier: Any = None, req_id: Any = None) -> bytes:
-    return dumps({"op": "REQNACK", "identifier": identifier, "reqId": req_id, "reason": reason}).encode()
+    return dumps(
+        {"op": "REQNACK", "identifier": identifier, "reqId": req_id, "reason": reason}
+    ).encode()
 
 
 class Dispatcher:
@@ -82,8 +84,12 @@ class Dispatcher:
             return _nack("client request invalid: message must be a JSON object")
         ident, req_id = msg.get("identifier"), msg.get("reqId")
         if len(raw) > MSG_LIMIT:
-            return _nack(f"client request invalid: message size {len(raw)} exceeds the limit of {MSG_LIMIT} bytes",
-                         ident, req_id)
+            return _nack(
+                f"client request invalid: message size {len(raw)}"
+                f" exceeds the limit of {MSG_LIMIT} bytes",
+                ident,
+                req_id,
+            )
         if msg.get("op") == "LEDGER_STATUS":
             ledger_id = msg.get("ledgerId")
             if ledger_id not in (0, 1, 2, 3):
@@ -129,8 +135,12 @@ def run(data_dir: DataDir, synchronous: str = "FULL", ready_file: Path | None = 
         stopping["flag"] = True
 
     old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    log.info("ledger serving %d node(s) on %s, tails on port %d", len(settings.nodes), settings.host,
-             settings.tails_port)
+    log.info(
+        "ledger serving %d node(s) on %s, tails on port %d",
+        len(settings.nodes),
+        settings.host,
+        settings.tails_port,
+    )
     if ready_file:
         ready_file.write_text("ready\n")
     try:

@@ -16,18 +16,32 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ssi_wallet.errors import AlreadyRunningError, NotFoundError, ServiceError, UsageError
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
-ROLE_CODES = {"TRUSTEE": "0", "STEWARD": "2", "ENDORSER": "101", "NETWORK_MONITOR": "201", "NONE": None}
-TYPE_CODES = {"NODE": "0", "NYM": "1", "ATTRIB": "100", "SCHEMA": "101", "CLAIM_DEF": "102",
-              "REVOC_REG_DEF": "113", "REVOC_REG_ENTRY": "114"}
+ROLE_CODES = {
+    "TRUSTEE": "0",
+    "STEWARD": "2",
+    "ENDORSER": "101",
+    "NETWORK_MONITOR": "201",
+    "NONE": None,
+}
+TYPE_CODES = {
+    "NODE": "0",
+    "NYM": "1",
+    "ATTRIB": "100",
+    "SCHEMA": "101",
+    "CLAIM_DEF": "102",
+    "REVOC_REG_DEF": "113",
+    "REVOC_REG_ENTRY": "114",
+}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 
 
@@ -101,21 +115,39 @@ class LedgerService:
         except LedgerSetupError as exc:
             raise UsageError(str(exc)) from None
 
-    def start(self, nodes: int | None = None, host: str | None = None, port: int | None = None,
-              timeout: float = START_TIMEOUT) -> LedgerInfo:
+    def start(
+        self,
+        nodes: int | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        timeout: float = START_TIMEOUT,
+    ) -> LedgerInfo:
         """Start in the background; return once every node answers a ping."""
         with self._lock():
             running = self.pid()
             if running:
-                raise AlreadyRunningError(f"the ledger in {self.dd.root} is already running (pid {running})")
+                raise AlreadyRunningError(
+                    f"the ledger in {self.dd.root} is already running (pid {running})"
+                )
             self._initialize(nodes, host, port)
             self._check_ports()
             log = open(self.dd.log, "ab")
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "ssi_wallet.ledger", "serve", "--data-dir", str(self.dd.root)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, close_fds=True, cwd=str(self.dd.root),
+                    [
+                        sys.executable,
+                        "-m",
+                        "ssi_wallet.ledger",
+                        "serve",
+                        "--data-dir",
+                        str(self.dd.root),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                    cwd=str(self.dd.root),
                 )
             finally:
                 log.close()
@@ -129,29 +161,39 @@ class LedgerService:
                 raise
         return self.info()
 
-    def ensure_running(self, nodes: int | None = None, host: str | None = None,
-                       port: int | None = None) -> LedgerInfo:
+    def ensure_running(
+        self, nodes: int | None = None, host: str | None = None, port: int | None = None
+    ) -> LedgerInfo:
         """Start unless already running (safe when several callers race)."""
         try:
             return self.start(nodes=nodes, host=host, port=port)
         except AlreadyRunningError:
             return self.info()
 
-    def run_foreground(self, nodes: int | None = None, host: str | None = None, port: int | None = None,
-                       on_ready: Any = None) -> None:
+    def run_foreground(
+        self,
+        nodes: int | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        on_ready: Any = None,
+    ) -> None:
         """Run the server in this process until SIGTERM/SIGINT."""
         import logging
 
         with self._lock():
             running = self.pid()
             if running:
-                raise AlreadyRunningError(f"the ledger in {self.dd.root} is already running (pid {running})")
+                raise AlreadyRunningError(
+                    f"the ledger in {self.dd.root} is already running (pid {running})"
+                )
             self._initialize(nodes, host, port)
             self._check_ports()
             self.dd.pid.write_text(f"{os.getpid()}\n")
         from .server import run
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         try:
             if on_ready:
                 on_ready(self.info())
@@ -167,19 +209,25 @@ class LedgerService:
                 try:
                     s.bind((settings.host, port))
                 except OSError:
-                    raise ServiceError(f"port {settings.host}:{port} is in use; the ledger cannot start",
-                                       hint="stop what uses it, or reset the ledger to pick new ports") from None
+                    raise ServiceError(
+                        f"port {settings.host}:{port} is in use; the ledger cannot start",
+                        hint="stop what uses it, or reset the ledger to pick new ports",
+                    ) from None
 
     def _wait_ready(self, proc: subprocess.Popen, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise ServiceError(f"the ledger exited during start-up (code {proc.returncode})",
-                                   hint=f"see {self.dd.log}:\n{_tail(self.dd.log)}")
+                raise ServiceError(
+                    f"the ledger exited during start-up (code {proc.returncode})",
+                    hint=f"see {self.dd.log}:\n{_tail(self.dd.log)}",
+                )
             if all(self.ping(timeout=0.5).values()) and self._tails_up():
                 return
             time.sleep(0.05)
-        raise ServiceError(f"the ledger did not answer within {timeout:.0f} s", hint=f"see {self.dd.log}")
+        raise ServiceError(
+            f"the ledger did not answer within {timeout:.0f} s", hint=f"see {self.dd.log}"
+        )
 
     def _tails_up(self) -> bool:
         settings = self.dd.load()
@@ -194,7 +242,9 @@ class LedgerService:
         from .client import NodeClient
 
         settings = self.dd.load()
-        with NodeClient(settings.host, [(n.alias, n.client_port, n.verkey) for n in settings.nodes]) as client:
+        with NodeClient(
+            settings.host, [(n.alias, n.client_port, n.verkey) for n in settings.nodes]
+        ) as client:
             return client.ping(timeout)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> dict[str, Any]:
@@ -204,23 +254,46 @@ class LedgerService:
             return {"data_dir": str(self.dd.root), "was_running": False, "stopped": False}
         forced = _terminate(pid, timeout)
         self.dd.pid.unlink(missing_ok=True)
-        return {"data_dir": str(self.dd.root), "was_running": True, "stopped": True, "pid": pid, "killed": forced}
+        return {
+            "data_dir": str(self.dd.root),
+            "was_running": True,
+            "stopped": True,
+            "pid": pid,
+            "killed": forced,
+        }
 
     # ---- information --------------------------------------------------------------
     def _require_ledger(self) -> None:
         if not self.dd.exists():
-            raise NotFoundError(f"no ledger in {self.dd.root}", hint="start one with: ssi-wallet ledger start")
+            raise NotFoundError(
+                f"no ledger in {self.dd.root}", hint="start one with: ssi-wallet ledger start"
+            )
 
     def status(self) -> dict[str, Any]:
         if not self.dd.exists():
-            return {"data_dir": str(self.dd.root), "exists": False, "running": False, "pid": None, "nodes": []}
+            return {
+                "data_dir": str(self.dd.root),
+                "exists": False,
+                "running": False,
+                "pid": None,
+                "nodes": [],
+            }
         settings = self.dd.load()
         pid = self.pid()
         answering = self.ping(timeout=1.0) if pid else {}
         return {
-            "data_dir": str(self.dd.root), "exists": True, "running": pid is not None, "pid": pid,
-            "nodes": [{"alias": n.alias, "client_port": n.client_port, "answering": answering.get(n.alias, False)}
-                      for n in settings.nodes],
+            "data_dir": str(self.dd.root),
+            "exists": True,
+            "running": pid is not None,
+            "pid": pid,
+            "nodes": [
+                {
+                    "alias": n.alias,
+                    "client_port": n.client_port,
+                    "answering": answering.get(n.alias, False),
+                }
+                for n in settings.nodes
+            ],
             "tails_server_url": f"http://{settings.host}:{settings.tails_port}",
         }
 
@@ -232,12 +305,18 @@ class LedgerService:
         count = count_txns(self.dd.db) if self.dd.db.exists() else 0
         pid = self.pid()
         return LedgerInfo(
-            data_dir=str(self.dd.root), running=pid is not None, pid=pid,
-            genesis_path=str(self.dd.genesis), trustee_did=settings.trustee_did,
+            data_dir=str(self.dd.root),
+            running=pid is not None,
+            pid=pid,
+            genesis_path=str(self.dd.genesis),
+            trustee_did=settings.trustee_did,
             trustee_seed_file=str(self.dd.trustee_seed),
             tails_server_url=f"http://{settings.host}:{settings.tails_port}",
-            host=settings.host, base_port=settings.base_port, nodes=settings.node_count,
-            node_ports=[n.client_port for n in settings.nodes], txn_count=count,
+            host=settings.host,
+            base_port=settings.base_port,
+            nodes=settings.node_count,
+            node_ports=[n.client_port for n in settings.nodes],
+            txn_count=count,
         )
 
     def txns(self, types: list[str] | None = None) -> list[dict[str, Any]]:
@@ -251,34 +330,43 @@ class LedgerService:
             for t in types:
                 code = TYPE_CODES.get(t.upper(), t if t in TYPE_NAMES else None)
                 if code is None:
-                    raise UsageError(f"unknown transaction type {t!r}",
-                                     hint="use one of: " + ", ".join(n for n in TYPE_CODES if n != "NODE"))
+                    raise UsageError(
+                        f"unknown transaction type {t!r}",
+                        hint="use one of: " + ", ".join(n for n in TYPE_CODES if n != "NODE"),
+                    )
                 codes.append(code)
         if not self.dd.db.exists():
             return []
         out = []
         for t in list_txns(self.dd.db, codes):
             txn = json.loads(t.txn)
-            out.append({
-                "seq_no": t.seq_no, "type": TYPE_NAMES.get(t.type, t.type), "txn_id": t.txn_id,
-                "txn_time": t.txn_time, "from": txn["txn"].get("metadata", {}).get("from"),
-                "summary": _summary(t.type, txn["txn"].get("data", {})),
-            })
+            out.append(
+                {
+                    "seq_no": t.seq_no,
+                    "type": TYPE_NAMES.get(t.type, t.type),
+                    "txn_id": t.txn_id,
+                    "txn_time": t.txn_time,
+                    "from": txn["txn"].get("metadata", {}).get("from"),
+                    "summary": _summary(t.type, txn["txn"].get("data", {})),
+                }
+            )
         return out
 
     # ---- writes -------------------------------------------------------------------
     def register(self, did: str, verkey: str, role: str | None = "ENDORSER") -> dict[str, Any]:
         """Write a NYM signed by the trustee."""
         self._require_ledger()
+        import base58
+
         from .client import NodeClient
         from .keys import KeyPair, expand_verkey, is_valid_did
         from .signing import signing_input
 
-        import base58
-
         role_key = (role or "none").upper()
         if role_key not in ROLE_CODES:
-            raise UsageError(f"unknown role {role!r}", hint="use ENDORSER, STEWARD, TRUSTEE or none")
+            raise UsageError(
+                f"unknown role {role!r}", hint="use ENDORSER, STEWARD, TRUSTEE or none"
+            )
         if not is_valid_did(did):
             raise UsageError(f"{did!r} is not an Indy DID (base58 of 16 bytes)")
         try:
@@ -286,7 +374,9 @@ class LedgerService:
         except ValueError:
             raise UsageError(f"{verkey!r} is not a valid verkey for {did}") from None
         if not self.pid():
-            raise ServiceError(f"the ledger in {self.dd.root} is not running", hint="ssi-wallet ledger start")
+            raise ServiceError(
+                f"the ledger in {self.dd.root} is not running", hint="ssi-wallet ledger start"
+            )
         settings = self.dd.load()
         trustee = KeyPair.from_seed(self.dd.read_trustee_seed())
         request: dict[str, Any] = {
@@ -296,7 +386,9 @@ class LedgerService:
             "reqId": time.time_ns(),
         }
         request["signature"] = base58.b58encode(trustee.sign(signing_input(request))).decode()
-        with NodeClient(settings.host, [(n.alias, n.client_port, n.verkey) for n in settings.nodes]) as client:
+        with NodeClient(
+            settings.host, [(n.alias, n.client_port, n.verkey) for n in settings.nodes]
+        ) as client:
             try:
                 reply = client.submit(request)
             except TimeoutError:
@@ -304,22 +396,42 @@ class LedgerService:
         if reply["op"] != "REPLY":
             raise ServiceError(f"the ledger refused the NYM: {reply.get('reason')}")
         meta = reply["result"]["txnMetadata"]
-        return {"did": did, "verkey": verkey, "role": role_key if role_key != "NONE" else None,
-                "seq_no": meta["seqNo"], "txn_time": meta["txnTime"]}
+        return {
+            "did": did,
+            "verkey": verkey,
+            "role": role_key if role_key != "NONE" else None,
+            "seq_no": meta["seqNo"],
+            "txn_time": meta["txnTime"],
+        }
 
     def reset(self) -> dict[str, Any]:
         """Stop the ledger and delete its data directory (only if it is a ledger's)."""
         root = self.dd.root
         if not root.exists():
             return {"data_dir": str(root), "removed": False}
-        known = {"ledger.json", "genesis.txn", "node_keys.json", "trustee.seed", "ledger.sqlite", "ledger.pid",
-                 "ledger.log", "tails", ".lock", "ledger.sqlite-wal", "ledger.sqlite-shm", "ledger.tmp"}
+        known = {
+            "ledger.json",
+            "genesis.txn",
+            "node_keys.json",
+            "trustee.seed",
+            "ledger.sqlite",
+            "ledger.pid",
+            "ledger.log",
+            "tails",
+            ".lock",
+            "ledger.sqlite-wal",
+            "ledger.sqlite-shm",
+            "ledger.tmp",
+        }
         names = {p.name for p in root.iterdir()}
         if names and not self.dd.exists():
             raise UsageError(f"{root} does not look like a ledger data directory; not deleting it")
         if names - known:
-            raise UsageError(f"{root} holds files the ledger did not create ({', '.join(sorted(names - known))});"
-                             " not deleting it")
+            raise UsageError(
+                f"{root} holds files the ledger did not create"
+                f" ({', '.join(sorted(names - known))});"
+                " not deleting it"
+            )
         stopped = self.stop()
         shutil.rmtree(root)
         return {"data_dir": str(root), "removed": True, "was_running": stopped["was_running"]}
@@ -327,20 +439,27 @@ class LedgerService:
 
 def _summary(code: str, data: dict) -> str:
     if code == "1":
-        role = {"0": "TRUSTEE", "2": "STEWARD", "101": "ENDORSER", "201": "NETWORK_MONITOR"}.get(data.get("role"), "")
+        role = {"0": "TRUSTEE", "2": "STEWARD", "101": "ENDORSER", "201": "NETWORK_MONITOR"}.get(
+            data.get("role"), ""
+        )
         return f"{data.get('dest')} {role}".strip()
     if code == "100":
-        return f"{data.get('dest')} " + ("raw" if "raw" in data else "hash" if "hash" in data else "enc")
+        return f"{data.get('dest')} " + (
+            "raw" if "raw" in data else "hash" if "hash" in data else "enc"
+        )
     if code == "101":
         d = data.get("data", {})
         return f"{d.get('name')} {d.get('version')} ({len(d.get('attr_names', []))} attributes)"
     if code == "102":
-        return f"schema #{data.get('ref')} tag {data.get('tag')}" + (" revocable" if "revocation" in data.get("data", {}) else "")
+        return f"schema #{data.get('ref')} tag {data.get('tag')}" + (
+            " revocable" if "revocation" in data.get("data", {}) else ""
+        )
     if code == "113":
         return f"{data.get('id')} (max {data.get('value', {}).get('maxCredNum')})"
     if code == "114":
         v = data.get("value", {})
-        return f"{data.get('revocRegDefId')} +{len(v.get('issued') or [])} -{len(v.get('revoked') or [])}"
+        issued, revoked = len(v.get("issued") or []), len(v.get("revoked") or [])
+        return f"{data.get('revocRegDefId')} +{issued} -{revoked}"
     return ""
 
 

@@ -9,7 +9,8 @@ sign the sha256 hex of ``raw``/``enc``/``hash`` instead of the value itself.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import base58
 from nacl.exceptions import BadSignatureError
@@ -61,7 +62,11 @@ def payload_digest(request: Mapping[str, Any]) -> str:
 def full_digest(request: Mapping[str, Any]) -> str:
     """sha256 hex of the payload plus its signatures."""
     h = hashlib.sha256(signing_input(request))
-    h.update(_ser({"signature": request.get("signature"), "signatures": request.get("signatures")}).encode())
+    h.update(
+        _ser(
+            {"signature": request.get("signature"), "signatures": request.get("signatures")}
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -74,7 +79,9 @@ def collect_signatures(request: Mapping[str, Any]) -> dict[str, str]:
     sigs: dict[str, str] = {}
     multi = request.get("signatures")
     if multi is not None:
-        if not isinstance(multi, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in multi.items()):
+        if not isinstance(multi, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in multi.items()
+        ):
             raise SignatureError("invalid signature format")
         sigs.update(multi)
     single = request.get("signature")
@@ -115,6 +122,7 @@ def verify_request(
         listing = "; ".join(f"did={k}, signature={v}" for k, v in invalid.items())
         raise SignatureError(
             f"insufficient number of valid signatures, {len(sigs)} is required but {valid} valid "
-            f"and {len(invalid)} invalid have been provided. The following signatures are invalid: {listing}"
+            f"and {len(invalid)} invalid have been provided. "
+            f"The following signatures are invalid: {listing}"
         )
     return list(sigs)

@@ -11,7 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-NYM, ATTRIB, SCHEMA, CLAIM_DEF, REVOC_REG_DEF, REVOC_REG_ENTRY = "1", "100", "101", "102", "113", "114"
+NYM, ATTRIB, SCHEMA, CLAIM_DEF, REVOC_REG_DEF, REVOC_REG_ENTRY = (
+    "1",
+    "100",
+    "101",
+    "102",
+    "113",
+    "114",
+)
 
 
 @dataclass
@@ -99,7 +106,9 @@ class DomainState:
                 key = next(iter(json.loads(data["raw"])))
                 self.attribs[(did, key)] = Entry(("raw", data["raw"]), seq_no, when, author)
             elif "hash" in data:
-                self.attribs[(did, data["hash"])] = Entry(("hash", data["hash"]), seq_no, when, author)
+                self.attribs[(did, data["hash"])] = Entry(
+                    ("hash", data["hash"]), seq_no, when, author
+                )
             elif "enc" in data:
                 key = hashlib.sha256(data["enc"].encode()).hexdigest()
                 self.attribs[(did, key)] = Entry(("enc", data["enc"]), seq_no, when, author)
@@ -116,7 +125,13 @@ class DomainState:
         elif ttype == REVOC_REG_ENTRY:
             value = data.get("value", {})
             self.revoc_entries.setdefault(data["revocRegDefId"], []).append(
-                RevocEntry(seq_no, when or 0, value.get("accum"), list(value.get("issued") or []), list(value.get("revoked") or []))
+                RevocEntry(
+                    seq_no,
+                    when or 0,
+                    value.get("accum"),
+                    list(value.get("issued") or []),
+                    list(value.get("revoked") or []),
+                )
             )
 
     def revoc_entry_at(self, rev_reg_id: str, timestamp: int) -> RevocEntry | None:

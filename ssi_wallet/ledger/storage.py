@@ -8,9 +8,9 @@ the process, so a crash loses at most a write nobody was told about.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS txns (
@@ -43,7 +43,9 @@ class StoredTxn:
 def connect(path: Path, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
     """Open the ledger database; WAL lets readers (CLI, tails server) run beside the writer."""
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, check_same_thread=False)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=10, check_same_thread=False
+        )
     else:
         conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -64,7 +66,8 @@ class TxnStore:
 
     def iter_ledger(self, ledger_id: int) -> Iterator[StoredTxn]:
         cur = self.conn.execute(
-            "SELECT ledger_id, seq_no, type, txn_id, txn_time, txn FROM txns WHERE ledger_id=? ORDER BY seq_no",
+            "SELECT ledger_id, seq_no, type, txn_id, txn_time, txn FROM txns"
+            " WHERE ledger_id=? ORDER BY seq_no",
             (ledger_id,),
         )
         for row in cur:
@@ -100,7 +103,9 @@ def count_txns(path: Path, ledger_id: int = 1) -> int:
     """Number of transactions in a ledger, read without disturbing a running server."""
     conn = connect(path, readonly=True)
     try:
-        return conn.execute("SELECT COUNT(*) FROM txns WHERE ledger_id=?", (ledger_id,)).fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM txns WHERE ledger_id=?", (ledger_id,)).fetchone()[
+            0
+        ]
     finally:
         conn.close()
 
@@ -123,7 +128,8 @@ def list_txns(path: Path, types: list[str] | None = None, ledger_id: int = 1) ->
 def find_txn_by_id(conn: sqlite3.Connection, txn_type: str, txn_id: str) -> str | None:
     """Latest transaction JSON of a type with this txnId (used by the tails server)."""
     row = conn.execute(
-        "SELECT txn FROM txns WHERE ledger_id=1 AND type=? AND txn_id=? ORDER BY seq_no DESC LIMIT 1",
+        "SELECT txn FROM txns WHERE ledger_id=1 AND type=? AND txn_id=?"
+        " ORDER BY seq_no DESC LIMIT 1",
         (txn_type, txn_id),
     ).fetchone()
     return row[0] if row else None

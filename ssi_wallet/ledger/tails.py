@@ -46,7 +46,7 @@ def _multipart_field(content_type: str, body: bytes, name: str) -> bytes | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "TailsServer"
+    server: TailsServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt: str, *args: object) -> None:  # route to logging, not stderr
@@ -109,7 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         actual = tails_hash(data)
         if actual != expected:
-            self._reply(400, f"tails hash {actual} does not match the ledger's {expected}\n".encode())
+            self._reply(
+                400, f"tails hash {actual} does not match the ledger's {expected}\n".encode()
+            )
             return
         target = self.server.tails_dir / rid
         if target.exists():
@@ -133,7 +135,9 @@ class TailsServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, tails_dir: Path, db_path: Path, max_size: int = DEFAULT_MAX_SIZE):
+    def __init__(
+        self, host: str, port: int, tails_dir: Path, db_path: Path, max_size: int = DEFAULT_MAX_SIZE
+    ):
         self.tails_dir = tails_dir
         self.db_path = db_path
         self.max_size = max_size

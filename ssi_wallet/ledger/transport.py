@@ -8,8 +8,8 @@ reply to a vanished identity is dropped rather than allowed to raise.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import zmq
 from zmq.utils import z85
@@ -80,8 +80,12 @@ class NodeTransport:
         self.nodes = []
 
 
-def serve_forever(transport: NodeTransport, handle: Callable[[bytes], bytes | None],
-                  should_stop: Callable[[], bool], poll_ms: int = 200) -> None:
+def serve_forever(
+    transport: NodeTransport,
+    handle: Callable[[bytes], bytes | None],
+    should_stop: Callable[[], bool],
+    poll_ms: int = 200,
+) -> None:
     """The single-threaded loop: poll, handle, reply, until asked to stop."""
     while not should_stop():
         try:

@@ -49,7 +49,9 @@ async def refused(pool: Any, req: Any) -> str:
 
 
 @pytest.fixture(scope="session", params=[1, 4], ids=["1node", "4nodes"])
-def any_ledger(request: pytest.FixtureRequest, session_ledger_factory: Any, ledger: "RunningLedger") -> Any:
+def any_ledger(
+    request: pytest.FixtureRequest, session_ledger_factory: Any, ledger: RunningLedger
+) -> Any:
     """The shared 4-node ledger, and a 1-node one."""
     if request.param == 4:
         return ledger

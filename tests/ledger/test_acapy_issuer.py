@@ -16,23 +16,42 @@ from tests.plugins.stock_agents import AgentConfig, start_stock_agent
 @pytest.mark.slow
 def test_acapy_issuer_schema_and_revocable_cred_def(ledger, register_did, tmp_path):
     issuer_id = register_did(ledger, "ENDORSER")
-    agent = start_stock_agent(tmp_path / "issuer", AgentConfig(
-        role="issuer", genesis_path=ledger.genesis_path, seed=issuer_id.seed,
-        tails_server_url=ledger.tails_server_url))
+    agent = start_stock_agent(
+        tmp_path / "issuer",
+        AgentConfig(
+            role="issuer",
+            genesis_path=ledger.genesis_path,
+            seed=issuer_id.seed,
+            tails_server_url=ledger.tails_server_url,
+        ),
+    )
     try:
         admin = agent.admin
         assert admin.get("/wallet/did/public")["result"]["did"] == issuer_id.did
 
         name = f"income{int(time.time())}"
-        schema = admin.post("/schemas", json={"schema_name": name, "schema_version": "1.0",
-                                              "attributes": ["name", "net_income_cents"]})
+        schema = admin.post(
+            "/schemas",
+            json={
+                "schema_name": name,
+                "schema_version": "1.0",
+                "attributes": ["name", "net_income_cents"],
+            },
+        )
         schema_id = schema["sent"]["schema_id"]
         assert schema_id == f"{issuer_id.did}:2:{name}:1.0"
         assert admin.get(f"/schemas/{schema_id}")["schema"]["seqNo"] > 0
 
-        cred_def = admin.post("/credential-definitions", json={
-            "schema_id": schema_id, "tag": "default", "support_revocation": True,
-            "revocation_registry_size": 4}, timeout=120)
+        cred_def = admin.post(
+            "/credential-definitions",
+            json={
+                "schema_id": schema_id,
+                "tag": "default",
+                "support_revocation": True,
+                "revocation_registry_size": 4,
+            },
+            timeout=120,
+        )
         cred_def_id = cred_def["sent"]["credential_definition_id"]
 
         def active():

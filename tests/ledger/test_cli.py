@@ -11,11 +11,21 @@ from ssi_wallet.ledger.keys import KeyPair
 def test_ledger_cli_lifecycle(run_cli, wallet_home):
     started = run_cli("ledger", "start", "--nodes", "1", "--json").check().json()
     try:
-        for key in ("genesis_path", "trustee_did", "trustee_seed_file", "tails_server_url", "nodes", "txn_count"):
+        for key in (
+            "genesis_path",
+            "trustee_did",
+            "trustee_seed_file",
+            "tails_server_url",
+            "nodes",
+            "txn_count",
+        ):
             assert key in started
         assert started["nodes"] == 1 and started["data_dir"] == str(wallet_home / "ledger")
         assert stat.S_IMODE(os.stat(started["trustee_seed_file"]).st_mode) == 0o600
-        assert KeyPair.from_seed(open(started["trustee_seed_file"]).read().strip()).did == started["trustee_did"]
+        assert (
+            KeyPair.from_seed(open(started["trustee_seed_file"]).read().strip()).did
+            == started["trustee_did"]
+        )
 
         again = run_cli("ledger", "start", "--json")
         assert again.returncode == 1 and "already running" in again.stderr
@@ -25,7 +35,9 @@ def test_ledger_cli_lifecycle(run_cli, wallet_home):
         assert status["running"] and all(n["answering"] for n in status["nodes"])
 
         kp = KeyPair.generate()
-        reg = run_cli("ledger", "register", kp.did, kp.abbreviated_verkey, "--role", "ENDORSER", "--json").check()
+        reg = run_cli(
+            "ledger", "register", kp.did, kp.abbreviated_verkey, "--role", "ENDORSER", "--json"
+        ).check()
         assert reg.json()["seq_no"] == 2
         bad = run_cli("ledger", "register", kp.did, "nonsense")
         assert bad.returncode == 2 and bad.stderr.count("\n") <= 2

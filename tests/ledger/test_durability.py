@@ -45,9 +45,18 @@ def test_restart_keeps_everything(ledger_factory):
 
     async def write():
         pool = await open_pool(transactions_path=led.genesis_path)
-        await submit(pool, sign(vl.build_nym_request(trustee.did, kp.did, kp.verkey, None, "ENDORSER"), trustee))
-        schema = {"ver": "1.0", "id": f"{kp.did}:2:s:1.0", "name": "s", "version": "1.0", "attrNames": ["a"],
-                  "seqNo": None}
+        await submit(
+            pool,
+            sign(vl.build_nym_request(trustee.did, kp.did, kp.verkey, None, "ENDORSER"), trustee),
+        )
+        schema = {
+            "ver": "1.0",
+            "id": f"{kp.did}:2:s:1.0",
+            "name": "s",
+            "version": "1.0",
+            "attrNames": ["a"],
+            "seqNo": None,
+        }
         return await submit(pool, sign(vl.build_schema_request(kp.did, schema), kp))
 
     written = run(write())
@@ -72,9 +81,18 @@ def test_kill_9_during_burst_loses_no_acknowledged_write(ledger_factory):
     led = ledger_factory(nodes=4)
     pid = led.service.pid()
     writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger.burst_writer", led.genesis_path, str(led.service.dd.trustee_seed)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+        [
+            sys.executable,
+            "-m",
+            "tests.ledger.burst_writer",
+            led.genesis_path,
+            str(led.service.dd.trustee_seed),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
     acked: list[tuple[str, int]] = []
     try:
         deadline = time.monotonic() + 60

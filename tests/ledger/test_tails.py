@@ -21,23 +21,74 @@ def _registry(led, tails: bytes) -> str:
 
     async def go():
         pool = await open_pool(transactions_path=led.genesis_path)
-        await submit(pool, sign(vl.build_nym_request(trustee.did, issuer.did, issuer.verkey, None, "ENDORSER"),
-                                trustee))
+        await submit(
+            pool,
+            sign(
+                vl.build_nym_request(trustee.did, issuer.did, issuer.verkey, None, "ENDORSER"),
+                trustee,
+            ),
+        )
         name = f"t{time.time_ns()}"
-        r = await submit(pool, sign(vl.build_schema_request(issuer.did, {
-            "ver": "1.0", "id": f"{issuer.did}:2:{name}:1.0", "name": name, "version": "1.0",
-            "attrNames": ["a"], "seqNo": None}), issuer))
+        r = await submit(
+            pool,
+            sign(
+                vl.build_schema_request(
+                    issuer.did,
+                    {
+                        "ver": "1.0",
+                        "id": f"{issuer.did}:2:{name}:1.0",
+                        "name": name,
+                        "version": "1.0",
+                        "attrNames": ["a"],
+                        "seqNo": None,
+                    },
+                ),
+                issuer,
+            ),
+        )
         seq = r["txnMetadata"]["seqNo"]
         cdid = f"{issuer.did}:3:CL:{seq}:default"
-        await submit(pool, sign(vl.build_cred_def_request(issuer.did, {
-            "ver": "1.0", "id": cdid, "schemaId": str(seq), "type": "CL", "tag": "default",
-            "value": {"primary": {"n": "1"}}}), issuer))
+        await submit(
+            pool,
+            sign(
+                vl.build_cred_def_request(
+                    issuer.did,
+                    {
+                        "ver": "1.0",
+                        "id": cdid,
+                        "schemaId": str(seq),
+                        "type": "CL",
+                        "tag": "default",
+                        "value": {"primary": {"n": "1"}},
+                    },
+                ),
+                issuer,
+            ),
+        )
         rrid = f"{issuer.did}:4:{cdid}:CL_ACCUM:0"
-        await submit(pool, sign(vl.build_revoc_reg_def_request(issuer.did, {
-            "ver": "1.0", "id": rrid, "revocDefType": "CL_ACCUM", "tag": "0", "credDefId": cdid,
-            "value": {"issuanceType": "ISSUANCE_BY_DEFAULT", "maxCredNum": 4, "publicKeys": {"accumKey": {"z": "1"}},
-                      "tailsHash": base58.b58encode(hashlib.sha256(tails).digest()).decode(),
-                      "tailsLocation": f"{led.tails_server_url}/{rrid}"}}), issuer))
+        await submit(
+            pool,
+            sign(
+                vl.build_revoc_reg_def_request(
+                    issuer.did,
+                    {
+                        "ver": "1.0",
+                        "id": rrid,
+                        "revocDefType": "CL_ACCUM",
+                        "tag": "0",
+                        "credDefId": cdid,
+                        "value": {
+                            "issuanceType": "ISSUANCE_BY_DEFAULT",
+                            "maxCredNum": 4,
+                            "publicKeys": {"accumKey": {"z": "1"}},
+                            "tailsHash": base58.b58encode(hashlib.sha256(tails).digest()).decode(),
+                            "tailsLocation": f"{led.tails_server_url}/{rrid}",
+                        },
+                    },
+                ),
+                issuer,
+            ),
+        )
         return rrid
 
     return run(go())
@@ -50,13 +101,19 @@ def test_tails_upload_checked_and_served(ledger):
     assert httpx.get(url).status_code == 404
 
     def put(content: bytes) -> httpx.Response:  # the multipart form ACA-Py sends
-        return httpx.put(url, files={"tails": ("tails", content, "application/octet-stream")},
-                         data={"genesis": "{}"})
+        return httpx.put(
+            url,
+            files={"tails": ("tails", content, "application/octet-stream")},
+            data={"genesis": "{}"},
+        )
 
     bad = put(tails + b"x")
     assert bad.status_code == 400 and "does not match" in bad.text
     good = put(tails)
-    assert good.status_code == 200 and good.text == base58.b58encode(hashlib.sha256(tails).digest()).decode()
+    assert (
+        good.status_code == 200
+        and good.text == base58.b58encode(hashlib.sha256(tails).digest()).decode()
+    )
     assert put(tails).status_code == 200  # idempotent
     got = httpx.get(url)
     assert got.status_code == 200 and got.content == tails
@@ -68,7 +125,9 @@ def test_tails_upload_checked_and_served(ledger):
 def test_tails_size_limit(ledger):
     host, port = ledger.tails_server_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(b"PUT /Some:4:reg HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                     b"Content-Length: %d\r\n\r\n" % (65 * 1024 * 1024 + 1))
+        conn.sendall(
+            b"PUT /Some:4:reg HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Length: %d\r\n\r\n" % (65 * 1024 * 1024 + 1)
+        )
         status_line = conn.recv(1024).split(b"\r\n", 1)[0]
     assert b" 413 " in status_line

@@ -81,8 +81,9 @@ def ledger_registry() -> Iterator[list[LedgerService]]:
 
 
 @pytest.fixture(scope="session")
-def session_ledger_factory(tmp_path_factory: pytest.TempPathFactory,
-                           ledger_registry: list[LedgerService]) -> LedgerFactory:
+def session_ledger_factory(
+    tmp_path_factory: pytest.TempPathFactory, ledger_registry: list[LedgerService]
+) -> LedgerFactory:
     """Start ledgers that live for the whole session (stopped at the end)."""
 
     def _start(nodes: int = 4, data_dir: Path | None = None) -> RunningLedger:

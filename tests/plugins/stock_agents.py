@@ -29,12 +29,28 @@ import pytest
 
 READY_TIMEOUT = 60.0
 DEFAULT_AUTO_FLAGS: dict[str, tuple[str, ...]] = {
-    "issuer": ("--auto-accept-invites", "--auto-accept-requests", "--auto-respond-messages",
-               "--auto-ping-connection", "--auto-respond-credential-proposal", "--auto-respond-credential-request"),
-    "verifier": ("--auto-accept-invites", "--auto-accept-requests", "--auto-respond-messages",
-                 "--auto-ping-connection", "--auto-verify-presentation"),
-    "holder": ("--auto-accept-invites", "--auto-accept-requests", "--auto-respond-messages",
-               "--auto-ping-connection", "--auto-store-credential"),
+    "issuer": (
+        "--auto-accept-invites",
+        "--auto-accept-requests",
+        "--auto-respond-messages",
+        "--auto-ping-connection",
+        "--auto-respond-credential-proposal",
+        "--auto-respond-credential-request",
+    ),
+    "verifier": (
+        "--auto-accept-invites",
+        "--auto-accept-requests",
+        "--auto-respond-messages",
+        "--auto-ping-connection",
+        "--auto-verify-presentation",
+    ),
+    "holder": (
+        "--auto-accept-invites",
+        "--auto-accept-requests",
+        "--auto-respond-messages",
+        "--auto-ping-connection",
+        "--auto-store-credential",
+    ),
 }
 
 
@@ -78,7 +94,9 @@ class AdminClient:
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         return self.request("POST", path, json=json if json is not None else {}, **kwargs)
 
-    def wait_for(self, probe: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
+    def wait_for(
+        self, probe: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2
+    ) -> Any:
         """Call ``probe`` until it returns something truthy (and return that)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -139,35 +157,66 @@ def start_stock_agent(workdir: Path, config: AgentConfig) -> StockAgent:
     label = config.label or f"{config.role}-{secrets.token_hex(3)}"
     endpoint = f"http://{host}:{inbound}"
     args = [
-        sys.executable, "-m", "aries_cloudagent", "start",
-        "--label", label,
-        "--inbound-transport", "http", host, str(inbound),
-        "--outbound-transport", "http",
-        "--endpoint", endpoint,
-        "--admin", host, str(admin_port),
-        "--wallet-type", "askar",
-        "--wallet-name", f"{label}-wallet",
+        sys.executable,
+        "-m",
+        "aries_cloudagent",
+        "start",
+        "--label",
+        label,
+        "--inbound-transport",
+        "http",
+        host,
+        str(inbound),
+        "--outbound-transport",
+        "http",
+        "--endpoint",
+        endpoint,
+        "--admin",
+        host,
+        str(admin_port),
+        "--wallet-type",
+        "askar",
+        "--wallet-name",
+        f"{label}-wallet",
         "--auto-provision",
-        "--log-level", config.log_level,
+        "--log-level",
+        config.log_level,
     ]
     if config.genesis_path:
         args += ["--genesis-file", config.genesis_path]
     else:
         args += ["--no-ledger"]
     if config.tails_server_url:
-        args += ["--tails-server-base-url", config.tails_server_url,
-                 "--tails-server-upload-url", config.tails_server_url]
-    flags = DEFAULT_AUTO_FLAGS.get(config.role, ()) if config.auto_flags is None else config.auto_flags
+        args += [
+            "--tails-server-base-url",
+            config.tails_server_url,
+            "--tails-server-upload-url",
+            config.tails_server_url,
+        ]
+    flags = (
+        DEFAULT_AUTO_FLAGS.get(config.role, ()) if config.auto_flags is None else config.auto_flags
+    )
     args += list(flags) + list(config.extra_args)
     env = dict(os.environ)
-    env.update(ACAPY_HOME=str(workdir / "acapy-home"), ACAPY_WALLET_KEY=secrets.token_hex(16),
-               ACAPY_ADMIN_API_KEY=api_key, HOME=str(workdir))
+    env.update(
+        ACAPY_HOME=str(workdir / "acapy-home"),
+        ACAPY_WALLET_KEY=secrets.token_hex(16),
+        ACAPY_ADMIN_API_KEY=api_key,
+        HOME=str(workdir),
+    )
     if config.seed:
         env["ACAPY_WALLET_SEED"] = config.seed
     log_path = workdir / f"{label}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, cwd=str(workdir), start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(workdir),
+            start_new_session=True,
+        )
     agent = StockAgent(config, proc, f"http://{host}:{admin_port}", api_key, endpoint, log_path)
     deadline = time.monotonic() + READY_TIMEOUT
     while True:

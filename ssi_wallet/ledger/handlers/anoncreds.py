@@ -17,12 +17,20 @@ def _schema_id(req: dict) -> str:
 def _validate_schema(op: dict) -> None:
     d = op.get("data")
     require(isinstance(d, dict), "SCHEMA needs a data object")
-    require(isinstance(d.get("name"), str) and d["name"] != "", "schema name must be a non-empty string")
-    require(isinstance(d.get("version"), str) and d["version"] != "", "schema version must be a non-empty string")
+    require(
+        isinstance(d.get("name"), str) and d["name"] != "", "schema name must be a non-empty string"
+    )
+    require(
+        isinstance(d.get("version"), str) and d["version"] != "",
+        "schema version must be a non-empty string",
+    )
     names = d.get("attr_names")
-    require(isinstance(names, list) and 0 < len(names) <= MAX_ATTRS
-            and all(isinstance(n, str) and n for n in names),
-            f"attr_names must be a list of 1 to {MAX_ATTRS} non-empty strings")
+    require(
+        isinstance(names, list)
+        and 0 < len(names) <= MAX_ATTRS
+        and all(isinstance(n, str) and n for n in names),
+        f"attr_names must be a list of 1 to {MAX_ATTRS} non-empty strings",
+    )
 
 
 def _authorize_schema(state: DomainState, req: dict, ctx: auth.AuthRequest) -> None:
@@ -34,26 +42,41 @@ def _authorize_schema(state: DomainState, req: dict, ctx: auth.AuthRequest) -> N
 
 
 def _validate_claim_def(op: dict) -> None:
-    require(isinstance(op.get("ref"), int) and not isinstance(op.get("ref"), bool),
-            "'ref' field is absent, but it must contain schema seq no")
-    require(isinstance(op.get("data"), dict) and "primary" in op["data"],
-            "'data' field is absent, but it must contain components of keys")
+    require(
+        isinstance(op.get("ref"), int) and not isinstance(op.get("ref"), bool),
+        "'ref' field is absent, but it must contain schema seq no",
+    )
+    require(
+        isinstance(op.get("data"), dict) and "primary" in op["data"],
+        "'data' field is absent, but it must contain components of keys",
+    )
     require(isinstance(op.get("signature_type", "CL"), str), "signature_type must be a string")
     require(isinstance(op.get("tag", "tag"), str), "tag must be a string")
 
 
 def _cred_def_id(req: dict) -> str:
     op = req["operation"]
-    return claim_def_id(req["identifier"], op.get("signature_type", "CL"), op["ref"], op.get("tag", "tag"))
+    return claim_def_id(
+        req["identifier"], op.get("signature_type", "CL"), op["ref"], op.get("tag", "tag")
+    )
 
 
 def _authorize_claim_def(state: DomainState, req: dict, ctx: auth.AuthRequest) -> None:
     ref = req["operation"]["ref"]
     if ref not in state.types_by_seq:
-        raise Reject(auth.invalid_reason(req["identifier"], req["reqId"], f"Mentioned seqNo ({ref}) doesn't exist."))
+        raise Reject(
+            auth.invalid_reason(
+                req["identifier"], req["reqId"], f"Mentioned seqNo ({ref}) doesn't exist."
+            )
+        )
     if state.types_by_seq[ref] != "101":
-        raise Reject(auth.invalid_reason(req["identifier"], req["reqId"],
-                                         f"Mentioned seqNo ({ref}) isn't seqNo of the schema."))
+        raise Reject(
+            auth.invalid_reason(
+                req["identifier"],
+                req["reqId"],
+                f"Mentioned seqNo ({ref}) isn't seqNo of the schema.",
+            )
+        )
     try:
         auth.authorize(ctx, auth.TRUSTEE_STEWARD_ENDORSER)
     except auth.AuthError as exc:
@@ -63,8 +86,12 @@ def _authorize_claim_def(state: DomainState, req: dict, ctx: auth.AuthRequest) -
 def _get_schema(view: LedgerView, req: dict) -> dict:
     op = req["operation"]
     d = op.get("data")
-    if not isinstance(op.get("dest"), str) or not isinstance(d, dict) \
-            or not isinstance(d.get("name"), str) or not isinstance(d.get("version"), str):
+    if (
+        not isinstance(op.get("dest"), str)
+        or not isinstance(d, dict)
+        or not isinstance(d.get("name"), str)
+        or not isinstance(d.get("version"), str)
+    ):
         raise Nack("GET_SCHEMA needs dest and data.name, data.version")
     entry = view.state.schemas.get(f"{op['dest']}:2:{d['name']}:{d['version']}")
     if entry is None:
@@ -76,7 +103,9 @@ def _get_claim_def(view: LedgerView, req: dict) -> dict:
     op = req["operation"]
     if not isinstance(op.get("origin"), str) or not isinstance(op.get("ref"), int):
         raise Nack("GET_CLAIM_DEF needs origin and ref")
-    cid = claim_def_id(op["origin"], op.get("signature_type", "CL"), op["ref"], op.get("tag", "tag"))
+    cid = claim_def_id(
+        op["origin"], op.get("signature_type", "CL"), op["ref"], op.get("tag", "tag")
+    )
     entry = view.state.claim_defs.get(cid)
     if entry is None:
         return read_result(req, None)

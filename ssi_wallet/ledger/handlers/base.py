@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..auth import AuthRequest
@@ -29,7 +30,7 @@ class Reject(Exception):
 class LedgerView(Protocol):
     """What read handlers may ask of the ledger core."""
 
-    state: "DomainState"
+    state: DomainState
 
     def get_txn(self, ledger_id: int, seq_no: int) -> dict | None: ...
 
@@ -39,7 +40,7 @@ class WriteHandler:
     """One write type: static checks, checks against state/authorization, and its txnId."""
 
     validate: Callable[[dict], None]
-    authorize: Callable[["DomainState", dict, "AuthRequest"], None]
+    authorize: Callable[[DomainState, dict, AuthRequest], None]
     txn_id: Callable[[dict], str | None]
 
 
@@ -55,7 +56,9 @@ def require(cond: bool, reason: str) -> None:
         raise Nack(reason)
 
 
-def read_result(request: dict, data: Any, seq_no: int | None = None, txn_time: int | None = None) -> dict[str, Any]:
+def read_result(
+    request: dict, data: Any, seq_no: int | None = None, txn_time: int | None = None
+) -> dict[str, Any]:
     """A read reply's ``result``: the operation's fields plus identifier, reqId and the answer."""
     result = dict(request["operation"])
     result.update(

@@ -53,16 +53,25 @@ def _validate_attrib(op: dict) -> None:
         try:
             parsed = json.loads(value)
         except ValueError:
-            raise Nack("Attribute field must be valid JSON object when adding it as a raw field dest") from None
-        require(isinstance(parsed, dict) and len(parsed) >= 1,
-                '"raw" attribute field must contain non-empty JSON object dest')
+            raise Nack(
+                "Attribute field must be valid JSON object when adding it as a raw field dest"
+            ) from None
+        require(
+            isinstance(parsed, dict) and len(parsed) >= 1,
+            '"raw" attribute field must contain non-empty JSON object dest',
+        )
 
 
 def _authorize_attrib(state: DomainState, req: dict, ctx: auth.AuthRequest) -> None:
     dest = req["operation"]["dest"]
     if dest not in state.nyms:
-        raise Reject(auth.invalid_reason(req["identifier"], req["reqId"],
-                                         "dest should be added before adding attribute for it"))
+        raise Reject(
+            auth.invalid_reason(
+                req["identifier"],
+                req["reqId"],
+                "dest should be added before adding attribute for it",
+            )
+        )
     try:
         auth.authorize(ctx, auth.ANY_OWNER, is_owner=req["identifier"] == state.owner_of_nym(dest))
     except auth.AuthError as exc:
@@ -76,8 +85,16 @@ def _get_nym(view: LedgerView, req: dict) -> dict:
     rec = view.state.nyms.get(dest)
     if rec is None:
         return read_result(req, None)
-    data = dumps({"dest": rec.did, "identifier": rec.creator, "role": rec.role, "seqNo": rec.seq_no,
-                  "txnTime": rec.txn_time, "verkey": rec.verkey})
+    data = dumps(
+        {
+            "dest": rec.did,
+            "identifier": rec.creator,
+            "role": rec.role,
+            "seqNo": rec.seq_no,
+            "txnTime": rec.txn_time,
+            "verkey": rec.verkey,
+        }
+    )
     return read_result(req, data, rec.seq_no, rec.txn_time)
 
 
