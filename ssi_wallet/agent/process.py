@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -52,6 +53,7 @@ _ENV_ALLOW = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
 #: Log lines after which ACA-Py is known to hang instead of exiting.
 _FATAL_MARKERS = ("Exception during startup", "Unable to start webserver")
 _POLL = 0.1
+_PROC_NET = Path("/proc/net/tcp").exists()
 
 # Popen objects of agents this process started: kept so they are reaped (no zombies, no
 # ResourceWarning) when stopped from the same process, e.g. in tests.
@@ -194,10 +196,12 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
     admin_url = f"http://{_url_host(spec.admin_host)}:{admin_port}"
     redact = (*spec.secrets(), api_key)
     try:
-        _wait_ready(proc, admin_url, api_key, (admin_port, inbound_port), log_file,
+        _wait_ready(proc, admin_url, api_key,
+                    ((spec.admin_host, admin_port), (spec.inbound_host, inbound_port)), log_file,
                     log_offset, deadline, spec, redact)
     except BaseException:
-        _terminate(proc.pid, grace=2.0)
+        # ACA-Py tends to hang after a failed start-up rather than exit: short grace.
+        _terminate(proc.pid, grace=1.0)
         _remove_files(root)
         raise
     runtime = AgentRuntime(
@@ -310,8 +314,8 @@ def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[s
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
-                ports: tuple[int, int], log_file: Path, log_offset: int, deadline: float,
-                spec: AgentSpec, redact: tuple[str, ...]) -> None:
+                ports: tuple[tuple[str, int], ...], log_file: Path, log_offset: int,
+                deadline: float, spec: AgentSpec, redact: tuple[str, ...]) -> None:
     import httpx
 
     def failure(why: str) -> ServiceError:
@@ -331,7 +335,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
             text = _log_since(log_file, log_offset)
             if any(marker in text for marker in _FATAL_MARKERS):
                 raise failure("failed to start")
-            if _listens(proc.pid, ports[0]):
+            if _listens(proc.pid, ports[0][1]):
                 try:
                     ready = http.get(f"{admin_url}/status/ready")
                     if ready.status_code == 200 and ready.json().get("ready"):
@@ -474,27 +478,68 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """Inodes of TCP sockets listening on `port` (any address) in our network namespace."""
+def _listening_inodes(port: int, host: str | None = None) -> set[str]:
+    """Inodes of TCP sockets listening on `port` in our network namespace.
+
+    With `host`, only sockets whose address would clash with binding `host` (the same
+    address, or a wildcard on either side).
+    """
+    wanted = _ip(host) if host is not None else None
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 cols = line.split()
-                if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                    found.add(cols[9])
+                if len(cols) <= 9 or cols[3] != "0A":
+                    continue
+                addr_hex, port_hex = cols[1].rsplit(":", 1)
+                if int(port_hex, 16) != port:
+                    continue
+                if wanted is not None and not _clashes(_proc_ip(addr_hex), wanted):
+                    continue
+                found.add(cols[9])
     return found
 
 
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        try:
+            return ipaddress.ip_address(socket.getaddrinfo(host, None)[0][4][0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def _proc_ip(addr_hex: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as /proc/net/tcp{,6} prints it (32-bit words in host byte order)."""
+    raw = bytes.fromhex(addr_hex)
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4)) \
+        if sys.byteorder == "little" else raw
+    ip = ipaddress.ip_address(words)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _clashes(listener: ipaddress.IPv4Address | ipaddress.IPv6Address,
+             wanted: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    if wanted is None or listener.is_unspecified or wanted.is_unspecified:
+        return True
+    return listener == wanted
+
+
 def _listens(pid: int, port: int) -> bool:
+    if not _PROC_NET:
+        return True  # cannot tell without /proc: let the HTTP probe decide
     return bool(_listening_inodes(port) & _socket_inodes(pid))
 
 
-def _foreign_listener(pid: int, ports: tuple[int, ...]) -> int | None:
-    """A port of ours that another process listens on, or None."""
+def _foreign_listener(pid: int, ports: tuple[tuple[str, int], ...]) -> int | None:
+    """A port of ours that another process listens on (on a clashing address), or None."""
     mine = None
-    for port in ports:
-        listening = _listening_inodes(port)
+    for host, port in ports:
+        listening = _listening_inodes(port, host)
         if listening:
             mine = _socket_inodes(pid) if mine is None else mine
             if not listening & mine:

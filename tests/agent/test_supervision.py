@@ -40,9 +40,13 @@ PROTECTED = [
 ]
 
 
+#: An agency-style public DID seed: a secret like the wallet key.
+ALICE_SEED = "ssiwallettestagencyseed000000001"
+
+
 @pytest.fixture(scope="module")
 def alice(supervised_agents: AgentPool) -> SupervisedAgent:
-    return supervised_agents.start("alice")
+    return supervised_agents.start("alice", seed=ALICE_SEED)
 
 
 def test_started_agent_is_ready_and_found_by_status(alice: SupervisedAgent) -> None:
@@ -88,12 +92,13 @@ def test_no_secret_in_argv_environment_or_log(alice: SupervisedAgent) -> None:
     environ = Path(f"/proc/{pid}/environ").read_bytes()
     alice.admin.post("/wallet/did/create", json={})  # something for the log to say
     log = log_path(alice.spec.root).read_bytes()
-    for secret in (alice.spec.wallet_key, alice.runtime.api_key):
+    assert alice.admin.get("/wallet/did/public")["result"]["did"]  # the seed arrived
+    for secret in (alice.spec.wallet_key, alice.runtime.api_key, ALICE_SEED):
         for where, blob in (("cmdline", cmdline), ("environ", environ), ("log", log)):
             assert secret.encode() not in blob, f"secret in {where}"
     assert b"ACAPY_WALLET_KEY" not in environ and b"ACAPY_ADMIN_API_KEY" not in environ
     assert b"aries_cloudagent" in cmdline and b"--arg-file" in cmdline
-    assert repr(alice.spec).find(alice.spec.wallet_key) == -1
+    assert alice.spec.wallet_key not in repr(alice.spec) and ALICE_SEED not in repr(alice.spec)
     assert alice.runtime.api_key not in repr(alice.runtime)
 
 
