@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -67,12 +68,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=300, help="measured rounds per pool size")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--synchronous",
+        default="FULL",
+        choices=("FULL", "NORMAL"),
+        help="SQLite durability: FULL fsyncs each write before replying (the default)",
+    )
     args = parser.parse_args(argv)
-    results: dict = {"tool": "stock indy-vdr " + __import__("indy_vdr").version(), "rounds": args.n}
+    results: dict = {
+        "tool": "stock indy-vdr " + __import__("indy_vdr").version(),
+        "rounds": args.n,
+        "synchronous": args.synchronous,
+        "load_average_1m": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for nodes in (1, 4):
             service = LedgerService(Path(tmp) / f"ledger{nodes}")
-            info = service.start(nodes=nodes)
+            info = service.start(nodes=nodes, synchronous=args.synchronous)
             try:
                 trustee = KeyPair.from_seed(service.dd.read_trustee_seed())
                 results[f"{nodes}_node" + ("s" if nodes > 1 else "")] = asyncio.run(

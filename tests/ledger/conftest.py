@@ -1,7 +1,6 @@
-"""Ledger test helpers: stock indy-vdr pools and signing with the stock request objects.
+"""Ledger test helpers: signing stock indy-vdr requests, and a 1- and 4-node ledger.
 
-The fixtures of tests/plugins/ledger.py are imported here until the root conftest
-registers that plugin.
+The ledger fixtures themselves come from tests/plugins/ledger.py (a root plugin).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.plugins.ledger import *  # noqa: F401,F403
 from tests.plugins.ledger import RunningLedger
 
 
