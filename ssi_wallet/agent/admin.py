@@ -15,6 +15,7 @@ from ssi_wallet.errors import NotFoundError, ServiceError
 if TYPE_CHECKING:
     import httpx
 
+    from ssi_wallet.agent.events import EventStream
     from ssi_wallet.agent.process import AgentRuntime
 
 DEFAULT_TIMEOUT = 30.0
@@ -55,6 +56,12 @@ class AdminClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def events(self, **kwargs: Any) -> EventStream:
+        """An event stream of the same agent (not yet open: use it as a context manager)."""
+        from ssi_wallet.agent.events import EventStream
+
+        return EventStream(self.admin_url, self._api_key, name=self.name, **kwargs)
 
     # ------------------------------------------------------------------ verbs
 

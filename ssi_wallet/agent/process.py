@@ -47,9 +47,10 @@ PORT_ATTEMPTS = 4
 #: The log is rotated at start when it grew beyond this.
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 #: Environment variables the agent inherits; everything else (SSI_WALLET_PASSPHRASE,
-#: ACAPY_* settings, proxies) stays out of its /proc/<pid>/environ.
+#: ACAPY_* settings, proxies) stays out of its /proc/<pid>/environ. PYTHONPATH lets an
+#: ACA-Py plugin (`--plugin`) from an uninstalled checkout be found.
 _ENV_ALLOW = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
-              "SSL_CERT_FILE", "SSL_CERT_DIR")
+              "SSL_CERT_FILE", "SSL_CERT_DIR", "PYTHONPATH")
 #: Log lines after which ACA-Py is known to hang instead of exiting.
 _FATAL_MARKERS = ("Exception during startup", "Unable to start webserver")
 _POLL = 0.1

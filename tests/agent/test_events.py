@@ -66,7 +66,7 @@ def test_events_not_waited_for_are_kept_for_later_waits(pair) -> None:
     def content(text: str):
         return lambda payload: payload.get("content") == text
 
-    with invitee.events() as events, invitee.events() as witness:
+    with invitee.events() as events, invitee.admin.events() as witness:
         say("one")
         # A second subscriber proves "one" was delivered (ACA-Py feeds all at once) ...
         witness.wait("basicmessages", content("one"), timeout=15)
