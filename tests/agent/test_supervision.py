@@ -165,11 +165,37 @@ def test_lifecycle_restart_stale_pid_and_wallet_survival(
     print(f"\nagent start (existing wallet excluded): first start {start_seconds:.2f} s")
 
 
-def test_wrong_wallet_key_fails_in_one_line_and_leaves_nothing(
+STARTER = """
+import json, sys
+from pathlib import Path
+from ssi_wallet.agent import process
+from ssi_wallet.agent.spec import AgentSpec
+doc = json.load(sys.stdin)
+runtime = process.start(AgentSpec(**{**doc, "root": Path(doc["root"])}))
+print(runtime.pid)
+"""
+
+
+def test_agent_outlives_the_process_that_started_it_and_wrong_key_fails_cleanly(
         supervised_agents: AgentPool) -> None:
     spec = supervised_agents.spec("carol")
-    process.start(spec)
-    process.stop(spec.root)
+    # Started by a short-lived "CLI" process (the key goes in on stdin, not argv).
+    doc = {"name": spec.name, "root": str(spec.root), "label": spec.label,
+           "wallet_name": spec.wallet_name, "wallet_key": spec.wallet_key}
+    starter = subprocess.run([sys.executable, "-c", STARTER], input=json.dumps(doc),
+                             capture_output=True, text=True, timeout=120, cwd=Path.cwd())
+    assert starter.returncode == 0, starter.stderr
+    pid = int(starter.stdout.strip())
+    runtime = process.status(spec.root)
+    assert runtime is not None and runtime.pid == pid
+    assert process._stat_fields(pid)[1] != str(os.getpid())  # not our child
+    assert os.getsid(pid) == pid  # a session of its own
+    with AdminClient.from_runtime(runtime) as admin:
+        assert admin.get("/status")["label"] == "Carol"
+    assert process.stop(spec.root) is True
+    assert not process._alive(pid, None)
+
+    # The same wallet with a wrong key: one line, nothing left behind.
     wrong = make_spec(spec.root, "carol", wallet_key=new_wallet_key())
     with pytest.raises(ServiceError) as err:
         process.start(wrong, timeout=30)
