@@ -76,6 +76,18 @@ class DataDir:
         return self.trustee_seed.read_text().strip()
 
 
+def is_loopback(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1 addresses."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -126,6 +138,10 @@ def initialize(
         return settings
     if nodes not in (1, 4):
         raise LedgerSetupError("nodes must be 1 or 4")
+    if not is_loopback(host):
+        raise LedgerSetupError(
+            f"{host} is not a loopback address: a development ledger stays local"
+        )
     data_dir.root.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir.root, 0o700)
     port_count = 2 * nodes + 1

@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 from collections import OrderedDict
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .canonical import dumps
@@ -117,7 +117,9 @@ def open_core(data_dir: DataDir, synchronous: str = "FULL") -> LedgerCore:
     return LedgerCore(store, read_genesis_file(data_dir.genesis), genesis)
 
 
-def run(data_dir: DataDir, synchronous: str = "FULL", ready_file: Path | None = None) -> None:
+def run(
+    data_dir: DataDir, synchronous: str = "FULL", on_ready: Callable[[], None] | None = None
+) -> None:
     """Serve until SIGTERM/SIGINT."""
     settings = data_dir.load()
     seeds = data_dir.node_seeds()
@@ -141,8 +143,8 @@ def run(data_dir: DataDir, synchronous: str = "FULL", ready_file: Path | None = 
         settings.host,
         settings.tails_port,
     )
-    if ready_file:
-        ready_file.write_text("ready\n")
+    if on_ready:
+        on_ready()
     try:
         serve_forever(transport, Dispatcher(core), lambda: stopping["flag"])
     finally:

@@ -204,9 +204,7 @@ class LedgerService:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         try:
-            if on_ready:
-                on_ready(self.info())
-            run(self.dd)
+            run(self.dd, on_ready=(lambda: on_ready(self.info())) if on_ready else None)
         finally:
             self.dd.pid.unlink(missing_ok=True)
 

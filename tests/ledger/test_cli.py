@@ -68,3 +68,47 @@ def test_stale_pid_file_is_handled(run_cli, wallet_home):
         assert run_cli("ledger", "start", "--json").check().json()["running"]
     finally:
         run_cli("ledger", "stop").check()
+
+
+def test_foreground_run_stops_on_sigterm(run_cli, wallet_home):
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from tests.plugins.cli import cli_env
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ssi_wallet",
+            "ledger",
+            "start",
+            "--foreground",
+            "--nodes",
+            "1",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=cli_env(wallet_home),
+    )
+    try:
+        text = ""
+        while True:  # the one JSON document, printed once the node answers
+            line = proc.stdout.readline()
+            assert line, "foreground ledger exited early"
+            text += line
+            if line.startswith("}"):
+                break
+        doc = json.loads(text)
+        assert doc["foreground"] and doc["pid"] == proc.pid
+        assert run_cli("ledger", "status", "--json").check().json()["running"]
+        again = run_cli("ledger", "start")
+        assert again.returncode == 1 and "already running" in again.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    assert not (wallet_home / "ledger" / "ledger.pid").exists()
