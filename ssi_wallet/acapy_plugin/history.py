@@ -17,6 +17,7 @@ from aries_cloudagent.config.injection_context import InjectionContext
 from aries_cloudagent.connections.models.conn_record import ConnRecord
 from aries_cloudagent.core.event_bus import Event, EventBus
 from aries_cloudagent.core.profile import Profile, ProfileSession
+from aries_cloudagent.protocols.issue_credential.v2_0.messages.cred_format import V20CredFormat
 from aries_cloudagent.protocols.issue_credential.v2_0.models.cred_ex_record import (
     V20CredExRecord,
 )
@@ -101,12 +102,14 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
             record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
             details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
             preview = record.cred_offer.credential_preview if record.cred_offer else None
+            offer = record.cred_offer.attachment(V20CredFormat.Format.INDY) \
+                if record.cred_offer else {}
             entry = {
                 "kind": "credential_received",
                 "cred_ex_id": cred_ex_id,
                 "connection_id": record.connection_id,
                 "credential_id": details[0].cred_id_stored if details else None,
-                "cred_def_id": details[0].cred_def_id if details else None,
+                "cred_def_id": (offer or {}).get("cred_def_id"),
                 "attributes": [attr.name for attr in preview.attributes] if preview else [],
             }
             entry.update(await _counterparty(session, record.connection_id))

@@ -82,7 +82,9 @@ def set_(
 
 
 @app.command("unset")
-def unset(key: Annotated[str, typer.Argument(help="Dotted key")], json_out: JsonOpt = False) -> None:
+def unset(
+    key: Annotated[str, typer.Argument(help="Dotted key")], json_out: JsonOpt = False
+) -> None:
     """Remove one setting so its default applies again.
 
     Example: ssi-wallet config unset ledger.genesis

@@ -164,7 +164,9 @@ def _decode_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidInputError(f"invitation is not valid JSON (truncated?): {error.msg}") from error
+        raise InvalidInputError(
+            f"invitation is not valid JSON (truncated?): {error.msg}"
+        ) from error
 
 
 def _is_file(text: str) -> bool:

@@ -30,11 +30,10 @@ def wait_for_state(
     state_of: Callable[[dict[str, Any]], str] = lambda rec: rec.get("state", ""),
 ) -> dict[str, Any]:
     """Run `trigger` (returns the record id), then wait until the record is in `done`."""
-    from ssi_wallet.agent.events import EventStream
 
     done, failed = tuple(done), tuple(failed)
     deadline = time.monotonic() + timeout
-    with EventStream(client) as stream:
+    with client.events() as stream:
         record_id = trigger()
         record = fetch(record_id)
         while state_of(record) not in done:

@@ -45,6 +45,20 @@ def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def run_ssi_wallet(home: Path, *args: str, input: str | None = None,
+                   env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+    """Run `python -m ssi_wallet ARGS` with `home` as its data directory."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ssi_wallet", *args],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        env=cli_env(home, env),
+        timeout=timeout,
+    )
+    return CliResult(list(args), proc.returncode, proc.stdout, proc.stderr)
+
+
 @pytest.fixture
 def wallet_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
@@ -58,14 +72,7 @@ def run_cli(wallet_home: Path) -> RunCli:
 
     def _run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
              timeout: float = 120, home: Path | None = None) -> CliResult:
-        proc = subprocess.run(
-            [sys.executable, "-m", "ssi_wallet", *args],
-            input=input if input is not None else "",
-            capture_output=True,
-            text=True,
-            env=cli_env(home or wallet_home, env),
-            timeout=timeout,
-        )
-        return CliResult(list(args), proc.returncode, proc.stdout, proc.stderr)
+        return run_ssi_wallet(home or wallet_home, *args, input=input, env=env,
+                              timeout=timeout)
 
     return _run

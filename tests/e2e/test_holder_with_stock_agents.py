@@ -1,0 +1,234 @@
+"""The citizen's wallet (our CLI) against stock ACA-Py issuer and verifier agents on the
+embedded ledger: issuance, predicate proofs, selective disclosure, decline, revocation,
+agent restart. Everything real: agents over HTTP, the ledger over ZMQ, AnonCreds."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.stock_issuance import (
+    IssuerSetup,
+    connection_for,
+    invitation_url,
+    offer_income,
+    publish_income_statement,
+    request_proof,
+    wait_verifier_state,
+)
+from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.ledger import RunningLedger, new_identity
+from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
+
+pytestmark = pytest.mark.slow
+
+PASSPHRASE = {"SSI_WALLET_PASSPHRASE": "correct horse battery staple"}
+OCTOBER = {"month": "202610", "net_income_cents": "123400", "gross_income_cents": "160000",
+           "employer_name": "RideCo", "employee_ref": "E-1001", "issue_date": "20261101",
+           "valid_until": "20271231"}
+
+
+class Wallet:
+    """Our CLI on one data directory."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def __call__(self, *args: str, timeout: float = 120) -> CliResult:
+        return run_ssi_wallet(self.home, *args, env=PASSPHRASE, timeout=timeout)
+
+    def json(self, *args: str) -> object:
+        return self(*args, "--json").check().json()
+
+
+@pytest.fixture(scope="module")
+def agents(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[dict[str, StockAgent]]:
+    root = tmp_path_factory.mktemp("stock")
+    issuer_id = new_identity("ENDORSER")
+    ledger.service.register(issuer_id.did, issuer_id.verkey, "ENDORSER")
+    started: dict[str, StockAgent] = {}
+    try:
+        started["issuer"] = start_stock_agent(root / "issuer", AgentConfig(
+            role="issuer", label="RideCo Payroll", genesis_path=ledger.genesis_path,
+            seed=issuer_id.seed, tails_server_url=ledger.tails_server_url))
+        started["verifier"] = start_stock_agent(root / "verifier", AgentConfig(
+            role="verifier", label="Municipality of Eindhoven",
+            genesis_path=ledger.genesis_path))
+        yield started
+    finally:
+        for agent in started.values():
+            agent.stop()
+
+
+@pytest.fixture(scope="module")
+def issuer(agents: dict[str, StockAgent]) -> IssuerSetup:
+    return publish_income_statement(agents["issuer"], revocable=True)
+
+
+@pytest.fixture(scope="module")
+def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wallet]:
+    wallet = Wallet(tmp_path_factory.mktemp("citizen"))
+    wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
+    wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    created = wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
+    assert created["key_storage"] == "passphrase"
+    yield wallet
+    wallet("agent", "stop")
+
+
+@pytest.fixture(scope="module")
+def connections(agents: dict[str, StockAgent], wallet: Wallet) -> dict[str, dict[str, str]]:
+    ids: dict[str, dict[str, str]] = {}
+    for role in ("issuer", "verifier"):
+        url, invi_msg_id = invitation_url(agents[role], agents[role].config.label or role)
+        connected = wallet.json("connect", url)
+        assert connected["state"] in ("active", "completed")
+        assert connected["their_label"] == agents[role].config.label
+        ids[role] = {"holder": connected["connection_id"],
+                     "agent": connection_for(agents[role], invi_msg_id)}
+    return ids
+
+
+@pytest.fixture(scope="module")
+def credential_id(issuer: IssuerSetup, wallet: Wallet,
+                  connections: dict[str, dict[str, str]]) -> str:
+    offer_income(issuer, connections["issuer"]["agent"], OCTOBER)
+    offers = _eventually(lambda: wallet.json("offers", "list"))
+    assert len(offers) == 1
+    offer = offers[0]
+    assert offer["connection_id"] == connections["issuer"]["holder"]
+    assert offer["cred_def_id"] == issuer.cred_def_id
+    assert offer["attributes"] == OCTOBER
+    shown = wallet("offers", "show", offer["id"]).check().stdout
+    assert "EUR 1,234.00" in shown and "October 2026" in shown and "RideCo Payroll" in shown
+    accepted = wallet.json("offers", "accept", offer["id"])
+    assert accepted["credential_id"]
+    return accepted["credential_id"]
+
+
+def test_offer_accepted_and_listed_with_the_right_values(credential_id: str,
+                                                         issuer: IssuerSetup,
+                                                         wallet: Wallet) -> None:
+    creds = wallet.json("credentials", "list")
+    assert [c["id"] for c in creds] == [credential_id]
+    assert creds[0]["cred_def_id"] == issuer.cred_def_id
+    assert creds[0]["attributes"] == OCTOBER
+    assert wallet.json("offers", "list") == []
+    assert wallet.json("credentials", "show", credential_id)["attributes"] == OCTOBER
+
+
+def test_predicate_only_proof_reveals_nothing(agents, issuer, wallet, connections,
+                                              credential_id) -> None:
+    verifier = agents["verifier"]
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], predicates={
+        "income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
+                   "restrictions": [{"cred_def_id": issuer.cred_def_id}]}})
+    request_id = _open_request(wallet)
+    preview = wallet.json("requests", "show", request_id)
+    assert preview["ready"] is True
+    assert preview["revealed"] == {}
+    assert preview["predicates"][0]["description"] == (
+        "net income for October 2026 is below EUR 1,500.00; the amount itself stays hidden")
+    assert preview["predicates"][0]["credential_id"] == credential_id
+    assert preview["verifier"]["label"] == "Municipality of Eindhoven"
+    sent = wallet.json("requests", "present", request_id, "--yes")
+    assert sent["revealed"] == {}
+    record = wait_verifier_state(verifier, pres_ex_id, ("done", "abandoned"))
+    assert record["verified"] == "true"
+    proof = record["by_format"]["pres"]["indy"]["requested_proof"]
+    assert proof["revealed_attrs"] == {}
+    assert list(proof["predicates"]) == ["income"]
+
+
+def test_one_revealed_attribute_reveals_that_one_only(agents, issuer, wallet, connections,
+                                                      credential_id) -> None:
+    verifier = agents["verifier"]
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], attributes={
+        "employer": {"name": "employer_name",
+                     "restrictions": [{"cred_def_id": issuer.cred_def_id}]}})
+    request_id = _open_request(wallet)
+    preview = wallet("requests", "show", request_id).check().stdout
+    assert "reveals employer_name = RideCo" in preview
+    wallet("requests", "present", request_id, "--yes").check()
+    record = wait_verifier_state(verifier, pres_ex_id, ("done", "abandoned"))
+    assert record["verified"] == "true"
+    revealed = record["by_format"]["pres"]["indy"]["requested_proof"]["revealed_attrs"]
+    assert {ref: value["raw"] for ref, value in revealed.items()} == {"employer": "RideCo"}
+    history = wallet.json("history")
+    disclosures = [e for e in history if e["kind"] == "disclosure"]
+    assert disclosures[-1]["revealed"] == {"employer_name": "RideCo"}
+    assert disclosures[-2]["revealed"] == {}
+    assert disclosures[-2]["predicates"] == [
+        {"name": "net_income_cents", "p_type": "<", "p_value": 150000}]
+    assert any(e["kind"] == "credential_received" and e["credential_id"] == credential_id
+               for e in history)
+
+
+def test_decline_reaches_the_verifier_as_abandoned(agents, wallet, connections,
+                                                   credential_id) -> None:
+    verifier = agents["verifier"]
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], attributes={
+        "ref": {"name": "employee_ref"}})
+    request_id = _open_request(wallet)
+    wallet("requests", "decline", request_id, "--reason", "not needed").check()
+    record = wait_verifier_state(verifier, pres_ex_id, ("abandoned",))
+    assert record["state"] == "abandoned"
+    assert any(e["kind"] == "declined" for e in wallet.json("history"))
+
+
+def test_agent_restart_keeps_everything(wallet, credential_id) -> None:
+    before = wallet.json("credentials", "list")
+    history = wallet.json("history")
+    assert wallet.json("agent", "stop")["stopped"] is True
+    assert wallet.json("agent", "status")["running"] is False
+    assert wallet.json("agent", "start")["started"] is True
+    assert wallet.json("credentials", "list") == before
+    assert wallet.json("history") == history
+
+
+def test_revocation_is_seen_and_never_used_silently(agents, issuer, wallet, connections,
+                                                    credential_id) -> None:
+    issuer_agent, verifier = agents["issuer"], agents["verifier"]
+    record = issuer_agent.admin.get("/issue-credential-2.0/records",
+                                    params={"role": "issuer"})["results"][0]
+    indy = record["indy"]
+    issuer_agent.admin.post("/revocation/revoke", {
+        "rev_reg_id": indy["rev_reg_id"], "cred_rev_id": indy["cred_rev_id"], "publish": True})
+    statuses = wallet.json("credentials", "status")
+    assert [(s["id"], s["revoked"], s["valid"]) for s in statuses] == [
+        (credential_id, True, False)]
+    time.sleep(1)  # the request's non-revocation time must be after the revocation
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], predicates={
+        "income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
+                   "restrictions": [{"cred_def_id": issuer.cred_def_id}]}})
+    request_id = _open_request(wallet)
+    preview = wallet.json("requests", "show", request_id)
+    assert preview["ready"] is False
+    assert "revoked" in preview["problems"][0]
+    refused = wallet("requests", "present", request_id, "--yes")
+    assert refused.returncode != 0
+    assert "revoked" in refused.stderr
+    wallet("requests", "decline", request_id).check()
+    record = wait_verifier_state(verifier, pres_ex_id, ("abandoned", "done"))
+    assert record.get("verified") != "true"
+
+
+def _open_request(wallet: Wallet) -> str:
+    requests = _eventually(lambda: wallet.json("requests", "list"))
+    assert len(requests) == 1, json.dumps(requests)
+    return requests[0]["id"]
+
+
+def _eventually(probe, timeout: float = 20.0):
+    """Until the message has crossed from the other agent (a test-side wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
