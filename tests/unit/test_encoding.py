@@ -80,7 +80,9 @@ def test_predicate_words() -> None:
     assert enc.predicate_words("valid_until", ">=", 20261121) == (
         "valid until is on or after 21 Nov 2026; the date itself stays hidden"
     )
-    assert enc.predicate_words("age", ">=", 18) == "age is at least 18; the value itself stays hidden"
+    assert enc.predicate_words("age", ">=", 18) == (
+        "age is at least 18; the value itself stays hidden"
+    )
     with pytest.raises(InvalidInputError):
         enc.predicate_words("age", "==", 18)
 
