@@ -140,14 +140,22 @@ def status(root: Path) -> AgentRuntime | None:
     if runtime is not None:
         if _is_agent(runtime.pid, runtime.start_ticks):
             return runtime
-        _remove_files(root)
+        _remove_stale(root, runtime.pid)
         return None
     pid_info = _read_pid(root)
     if pid_info is not None and not _is_agent(*pid_info):
         # Left by an agent that died, or by a starter that crashed; a live process
         # without runtime file is a start in progress (or an orphan `start` cleans up).
-        _remove_files(root)
+        _remove_stale(root, pid_info[0])
     return None
+
+
+def _remove_stale(root: Path, pid: int) -> None:
+    """Remove runtime and pid files naming `pid` (not those a concurrent start just wrote)."""
+    runtime = _read_runtime(root)
+    pid_info = _read_pid(root)
+    if (runtime is None or runtime.pid == pid) and (pid_info is None or pid_info[0] == pid):
+        _remove_files(root)
 
 
 # ---------------------------------------------------------------- start
