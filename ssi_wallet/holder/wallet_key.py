@@ -30,6 +30,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
@@ -196,15 +197,30 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+_held = threading.local()
+
+
 @contextlib.contextmanager
 def wallet_lock(wallet_dir: Path) -> Iterator[None]:
-    """Serialise key operations on one wallet (and, if the agent supervisor takes it too,
-    keep an agent from starting in the middle of a rekey)."""
-    private_dir(Path(wallet_dir))
-    fd = os.open(Path(wallet_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    """Serialise key operations on one wallet across processes; re-entrant in a thread.
+
+    The agent supervisor should hold it from loading the key until the agent has the
+    store open, so an agent never starts in the middle of a rekey.
+    """
+    wallet_dir = private_dir(Path(wallet_dir))
+    held: set[str] = _held.__dict__.setdefault("paths", set())
+    name = str(wallet_dir.resolve())
+    if name in held:
+        yield
+        return
+    fd = os.open(wallet_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        held.add(name)
+        try:
+            yield
+        finally:
+            held.discard(name)
     finally:
         os.close(fd)
 
@@ -519,7 +535,10 @@ def _resolve_pending(wallet_dir: Path, store_uri: str | None) -> str:
     if not store_uri:
         raise SecretError("an interrupted rekey needs the wallet store to finish")
     old_spec, new_spec = _spec(info), pending
-    old_key, new_key = _candidate_keys(info, old_spec, new_spec)
+    old_key, new_key = _keyring_candidates(info, old_spec, new_spec)
+    if new_key is None or not key_opens_store(store_uri, new_key):
+        # Only now ask for a passphrase, if one of the two keys comes from one.
+        old_key, new_key = _passphrase_candidates(old_key, new_key, old_spec, new_spec)
     if new_key is not None and key_opens_store(store_uri, new_key):
         _finish_rekey(wallet_dir, info, new_key)
         return new_key
@@ -541,10 +560,11 @@ def _resolve_pending(wallet_dir: Path, store_uri: str | None) -> str:
     raise SecretError("neither the old nor the new wallet key opens the wallet")
 
 
-def _candidate_keys(
+def _keyring_candidates(
     info: KeyInfo, old_spec: dict[str, Any], new_spec: dict[str, Any]
 ) -> tuple[str | None, str | None]:
-    """The old and new keys we can get back (from keyring entries or the passphrase)."""
+    """The old and new keys the keyring still has (either entry may hold either key,
+    depending on where a rekey stopped)."""
     specs = (old_spec, new_spec)
     found: list[str | None] = [None, None]
     if any(s["method"] == "keyring" for s in specs):
@@ -558,7 +578,16 @@ def _candidate_keys(
             for i, spec in enumerate(specs):
                 if value and spec["method"] == "keyring" and _safe_match(value, spec["check"]):
                     found[i] = value
-    if any(s["method"] == "passphrase" for s in specs):
+    return found[0], found[1]
+
+
+def _passphrase_candidates(
+    old_key: str | None, new_key: str | None, old_spec: dict[str, Any], new_spec: dict[str, Any]
+) -> tuple[str | None, str | None]:
+    """Fill in the old or new key from the passphrase (asked once) where one applies."""
+    specs = (old_spec, new_spec)
+    found: list[str | None] = [old_key, new_key]
+    if any(s["method"] == "passphrase" and found[i] is None for i, s in enumerate(specs)):
         phrase = read_passphrase()
         for i, spec in enumerate(specs):
             if spec["method"] == "passphrase" and found[i] is None:
@@ -585,7 +614,8 @@ def _finish_rekey(wallet_dir: Path, info: KeyInfo, new_key: str) -> KeyInfo:
     # From here the old key is no longer needed; failures below only leave stale entries.
     with contextlib.suppress(KeyringUnavailable):
         _kr_delete(info.wallet_id + PENDING_SUFFIX)
-        if done.method == "passphrase" and info.method == "keyring":
+    if done.method == "passphrase" and info.method == "keyring":
+        with contextlib.suppress(KeyringUnavailable):
             _kr_delete(info.wallet_id)
     return done
 

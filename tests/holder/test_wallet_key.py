@@ -653,3 +653,25 @@ def test_rekey_a_wallet_aca_py_provisioned(use_secret_service, tmp_path: Path) -
 
     assert acapy_opens(new) == "opened"
     assert acapy_opens(old) == "ProfileError"
+
+
+def test_switch_to_keyring_survives_a_crash_without_asking_the_passphrase(
+    use_secret_service, tmp_path: Path, monkeypatch
+) -> None:
+    """Passphrase -> keyring, crash after the store: the keyring's pending key settles it,
+    even under the supervisor's wallet lock, and no passphrase is needed (none is set)."""
+    wallet_dir = tmp_path / "wallet"
+    monkeypatch.setenv("SSI_WALLET_PASSPHRASE", PASS)
+    old, _, _ = wk.create_wallet_key(wallet_dir, "citizen-21", use_keyring=False)
+    uri = store_uri(tmp_path)
+    provision(uri, old)
+    env = use_secret_service.child_env({"SSI_WALLET_PASSPHRASE": PASS})
+    crash_rekey("after-store", wallet_dir, uri, "keyring", env)
+
+    monkeypatch.delenv("SSI_WALLET_PASSPHRASE")
+    with wk.wallet_lock(wallet_dir):  # re-entrant: load may take it again
+        key = wk.load_wallet_key(wallet_dir)
+    assert read_marker(uri, key) == b"still here"
+    info = wk.read_key_info(wallet_dir)
+    assert info.method == "keyring" and info.pending is None and info.kdf is None
+    assert use_secret_service.items("ssi-wallet") == {"citizen-21": key}
