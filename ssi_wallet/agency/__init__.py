@@ -1,0 +1,1 @@
+"""Issuer and verifier agencies: configuration, issuance, policies, workflows, case store."""
