@@ -180,14 +180,18 @@ def _start_locked(spec: AgentSpec, timeout: float) -> AgentRuntime:
             return _launch_once(spec, root, deadline)
         except _PortTaken as err:
             last_error = ServiceError(f"agent {spec.name}: {err}")
-            if spec.admin_port is not None and spec.inbound_port is not None:
-                break  # fixed ports: retrying changes nothing
+            if err.port in (spec.admin_port, spec.inbound_port):
+                break  # a port the spec fixes: retrying changes nothing
     assert last_error is not None
     raise last_error
 
 
 class _PortTaken(Exception):
-    """A port we chose was bound by someone else before ACA-Py could."""
+    """A port of the agent was bound by someone else before ACA-Py could."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(f"port {port} is in use by another program")
+        self.port = port
 
 
 def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
@@ -340,7 +344,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
                 raise failure(f"exited with status {rc} during start-up")
             taken = _foreign_listener(proc.pid, ports)
             if taken is not None:
-                raise _PortTaken(f"port {taken} is in use by another program")
+                raise _PortTaken(taken)
             text = _log_since(log_file, log_offset)
             if any(marker in text for marker in _FATAL_MARKERS):
                 raise failure("failed to start")

@@ -215,11 +215,11 @@ def test_fixed_port_in_use_is_reported(supervised_agents: AgentPool) -> None:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
-        spec = supervised_agents.spec("dave", admin_port=port, inbound_port=_free_port())
+        spec = supervised_agents.spec("dave", admin_port=port)  # inbound: any free port
         t0 = time.monotonic()
         with pytest.raises(ServiceError, match=f"port {port} is in use"):
             process.start(spec, timeout=30)
-        assert time.monotonic() - t0 < 20
+        assert time.monotonic() - t0 < 10  # found at once, not retried nor timed out
     assert not runtime_path(spec.root).exists() and not _acapy_pids_for(spec.root)
 
 
@@ -255,12 +255,6 @@ def _wait_dead(pid: int, timeout: float = 10) -> None:
         process._reap(pid)
         assert time.monotonic() < end, f"{pid} still alive"
         time.sleep(0.05)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _acapy_pids_for(root: Path) -> list[int]:
