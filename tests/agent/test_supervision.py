@@ -92,9 +92,11 @@ def test_no_secret_in_argv_environment_or_log(alice: SupervisedAgent) -> None:
     environ = Path(f"/proc/{pid}/environ").read_bytes()
     alice.admin.post("/wallet/did/create", json={})  # something for the log to say
     log = log_path(alice.spec.root).read_bytes()
+    config = json.dumps(alice.admin.get("/status/config")).encode()
     assert alice.admin.get("/wallet/did/public")["result"]["did"]  # the seed arrived
     for secret in (alice.spec.wallet_key, alice.runtime.api_key, ALICE_SEED):
-        for where, blob in (("cmdline", cmdline), ("environ", environ), ("log", log)):
+        for where, blob in (("cmdline", cmdline), ("environ", environ), ("log", log),
+                            ("/status/config", config)):
             assert secret.encode() not in blob, f"secret in {where}"
     assert b"ACAPY_WALLET_KEY" not in environ and b"ACAPY_ADMIN_API_KEY" not in environ
     assert b"aries_cloudagent" in cmdline and b"--arg-file" in cmdline
