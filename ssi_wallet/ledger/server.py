@@ -66,7 +66,10 @@ class Dispatcher:
         self.core = core
         self.cache = ReplyCache()
 
-    def __call__(self, raw: bytes) -> bytes | None:
+    def __call__(self, raw: bytes | None) -> bytes | None:
+        """``raw`` is the one message frame, or None when a message had several frames."""
+        if raw is None:
+            return _nack("client request invalid: expected exactly one message frame")
         try:
             return self._dispatch(raw)
         except Exception as exc:  # a bug must cost one request, never the server

@@ -82,7 +82,7 @@ class NodeTransport:
 
 def serve_forever(
     transport: NodeTransport,
-    handle: Callable[[bytes], bytes | None],
+    handle: Callable[[bytes | None], bytes | None],
     should_stop: Callable[[], bool],
     poll_ms: int = 200,
 ) -> None:
@@ -98,7 +98,6 @@ def serve_forever(
             if len(frames) < 2:
                 continue  # no identity to answer to
             identity = frames[0]
-            payload = frames[1] if len(frames) == 2 else None
-            reply = handle(payload) if payload is not None else handle(b"")
+            reply = handle(frames[1] if len(frames) == 2 else None)
             if reply is not None:
                 transport.send(sock, identity, reply)

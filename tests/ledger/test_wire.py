@@ -113,7 +113,8 @@ def test_multi_frame_messages_and_vanished_clients_do_not_hurt(ledger):
         if i == 0:
             sock.send_multipart([b"one", b"two"])
             assert sock.poll(5000)
-            assert json.loads(sock.recv())["op"] == "REQNACK"
+            nack = json.loads(sock.recv())
+            assert nack["op"] == "REQNACK" and "one message frame" in nack["reason"]
         else:  # send and vanish before the reply: the server must drop it quietly
             sock.send(
                 json.dumps(
