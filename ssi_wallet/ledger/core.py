@@ -50,6 +50,7 @@ class LedgerCore:
         for t in pool_txns:
             self.pool_tree.append(leaf_bytes(t))
         self.domain_txns: list[dict] = []
+        self._last_txn_time = 0
         self.domain_tree = MerkleTree()
         for stored in store.iter_ledger(DOMAIN):
             self._load(json.loads(stored.txn))
@@ -78,6 +79,7 @@ class LedgerCore:
             raise RuntimeError(f"domain ledger has a gap at seqNo {seq}")
         self.domain_txns.append(txn)
         self.domain_tree.append(leaf_bytes(txn))
+        self._last_txn_time = max(self._last_txn_time, txn["txnMetadata"].get("txnTime") or 0)
         self.state.apply(txn)
 
     # ---- ledger views -------------------------------------------------------------
@@ -198,7 +200,8 @@ class LedgerCore:
     ) -> dict[str, Any]:
         op = request["operation"]
         seq_no = len(self.domain_txns) + 1
-        txn_time = int(self.clock())
+        # never earlier than the previous write, so "latest at or before t" reads stay sound
+        txn_time = max(int(self.clock()), self._last_txn_time)
         metadata: dict[str, Any] = {
             "digest": full_digest(request),
             "from": request["identifier"],
@@ -240,5 +243,6 @@ class LedgerCore:
             tree.truncate(seq_no - 1)
             raise
         self.domain_txns.append(txn)
+        self._last_txn_time = txn_time
         self.state.apply(txn)
         return result

@@ -64,6 +64,41 @@ class _Handler(BaseHTTPRequestHandler):
         rid = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.lstrip("/"))
         return rid if _ID_RE.match(rid) else None
 
+    def _read_body(self, limit: int) -> bytes | None:
+        """The request body (Content-Length or chunked), or None after replying an error."""
+        too_big = f"tails file larger than {self.server.max_size} bytes\n".encode()
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                try:
+                    size = int(self.rfile.readline(64).split(b";")[0].strip(), 16)
+                except ValueError:
+                    self.close_connection = True
+                    self._reply(400, b"bad chunked encoding\n")
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > limit:
+                    self.close_connection = True
+                    self._reply(413, too_big)
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(8)
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            self._reply(411, b"Content-Length required\n")
+            return None
+        if length > limit:
+            self.close_connection = True
+            self._reply(413, too_big)
+            return None
+        return self.rfile.read(length)
+
     def do_GET(self) -> None:  # noqa: N802
         if self.path in ("/", "/health"):
             self._reply(200, b'{"status":"ok"}', "application/json")
@@ -82,16 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
         if rid is None:
             self._reply(400, b"invalid revocation registry id\n")
             return
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            self._reply(411, b"Content-Length required\n")
+        body = self._read_body(self.server.max_size + 1024 * 1024)
+        if body is None:
             return
-        if length > self.server.max_size + 1024 * 1024:
-            self.close_connection = True
-            self._reply(413, f"tails file larger than {self.server.max_size} bytes\n".encode())
-            return
-        body = self.rfile.read(length)
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("multipart/form-data"):
             data = _multipart_field(ctype, body, "tails")

@@ -131,3 +131,16 @@ def test_tails_size_limit(ledger):
         )
         status_line = conn.recv(1024).split(b"\r\n", 1)[0]
     assert b" 413 " in status_line
+
+
+def test_tails_chunked_upload(ledger):
+    tails = b"\x00\x02" + bytes(range(200)) * 3
+    rrid = _registry(ledger, tails)
+
+    def chunks():
+        yield tails[:100]
+        yield tails[100:]
+
+    resp = httpx.put(f"{ledger.tails_server_url}/{rrid}", content=chunks())
+    assert resp.status_code == 200
+    assert httpx.get(f"{ledger.tails_server_url}/{rrid}").content == tails
