@@ -152,7 +152,7 @@ class LedgerCore:
             return {"op": "REJECT", "identifier": ident, "reqId": req_id, "reason": exc.reason}
 
     def _write(self, request: dict, txn_type: str) -> dict[str, Any]:
-        ident, req_id, op = request["identifier"], request["reqId"], request["operation"]
+        ident, req_id, op = request.get("identifier"), request["reqId"], request["operation"]
         if not isinstance(ident, str):
             raise Nack(auth.invalid_reason(ident, req_id, "identifier is required for a write"))
         pdigest = payload_digest(request)
