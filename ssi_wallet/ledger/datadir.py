@@ -120,6 +120,8 @@ def initialize(
     Seeds are random unless given (tests only). Raises LedgerSetupError when an existing
     ledger was set up differently from what is asked.
     """
+    if host == "localhost":  # genesis files carry addresses, not names
+        host = "127.0.0.1"
     if data_dir.exists():
         settings = data_dir.load()
         if settings.node_count != nodes:

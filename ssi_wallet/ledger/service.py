@@ -485,8 +485,8 @@ def _is_our_server(pid: int, root: Path) -> bool:
     if pid == os.getpid():
         return True
     args = [a.decode(errors="replace") for a in cmdline]
-    if "ssi_wallet.ledger" in args:
-        return True
+    if "ssi_wallet.ledger" in args:  # a background server: is it this data directory's?
+        return str(root) in args
     # a foreground run through the CLI
     return any(a.endswith("ssi-wallet") or a == "ssi_wallet" for a in args) and "ledger" in args
 
