@@ -1,0 +1,358 @@
+"""The verifier's services: send a policy's proof request, link case invitations, decide
+a finished proof exchange exactly once, re-check brakes, catch up after downtime.
+
+Used by the CLI (`ssi-wallet verifier ...`) and by `verifier serve` alike; the database
+makes them safe to run at the same time (a decision commits once, whoever comes first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ssi_wallet.agency.cases import CaseStore, open_case_store
+from ssi_wallet.agency.policy import (
+    Policy,
+    build_request,
+    check_presentation,
+    load_policy,
+    parse_policy_text,
+)
+from ssi_wallet.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from ssi_wallet.agency.config import AgencyConfig
+    from ssi_wallet.agent.admin import AdminClient
+
+log = logging.getLogger("ssi_wallet.verifier")
+RECORDS = "/present-proof-2.0/records"
+FINAL_STATES = ("done", "abandoned")
+CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+
+
+@dataclass
+class Outcome:
+    """What processing one proof exchange did."""
+
+    pres_ex_id: str
+    status: str                     # decided | already | unknown | pending
+    decision: dict[str, Any] | None = None
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pres_ex_id": self.pres_ex_id, "status": self.status,
+                "decision": self.decision, "actions": self.actions}
+
+
+# ------------------------------------------------------------------ agency access
+
+
+def agency_for(name: str | None) -> AgencyConfig:
+    """The verifier agency NAME (or the only one), or an agency YAML file given by path."""
+    if name and (name.endswith((".yaml", ".yml")) or "/" in name):
+        from ssi_wallet.agency.config import load_agency_config
+
+        return load_agency_config(Path(name))
+    from ssi_wallet.agency.runtime import pick_agency
+
+    return pick_agency(name, "verifier")
+
+
+def client_for(config: AgencyConfig) -> AdminClient:
+    from ssi_wallet.agency.runtime import agency_client
+
+    return agency_client(config)
+
+
+def store_for(config: AgencyConfig) -> CaseStore:
+    return open_case_store(config)
+
+
+def policy_for(config: AgencyConfig, path: str | Path) -> Policy:
+    """Load a policy file; a bare name finds it among the agency's policies."""
+    candidate = Path(path)
+    if not candidate.is_file():
+        for known in config.policies:
+            if known.stem == str(path) or known.name == str(path):
+                candidate = known
+                break
+    policy = load_policy(candidate)
+    from ssi_wallet.agency.policy import validate
+
+    validate(policy, config)
+    return policy
+
+
+def check_case_ref(case_ref: str) -> str:
+    if not CASE_RE.match(case_ref):
+        raise UsageError(f"{case_ref!r}: a case reference is letters, digits and . _ : / - "
+                         "(at most 100)")
+    return case_ref
+
+
+# ------------------------------------------------------------------ requests
+
+
+def send_request(config: AgencyConfig, client: AdminClient, policy: Policy, *,
+                 connection_id: str, case_ref: str | None = None, month: int | None = None,
+                 purpose: str = "request", store: CaseStore | None = None,
+                 comment: str | None = None) -> dict[str, Any]:
+    """Send the policy's proof request over `connection_id` and record the exchange.
+
+    The case is `case_ref`, else the case linked to the connection, else a new case
+    `C-<connection id>`.
+    """
+    store = store or store_for(config)
+    connection = client.get(f"/connections/{connection_id}")
+    if connection.get("state") not in ("active", "completed", "response"):
+        raise UsageError(f"connection {connection_id} is {connection.get('state')}, not active")
+    origin = "connection"
+    if case_ref is None:
+        linked = _case_of_connection(store, client, connection_id, connection)
+        if linked is not None:
+            case_ref, origin = linked["case_ref"], linked["origin"]
+        else:
+            case_ref = f"C-{connection_id}"
+    else:
+        check_case_ref(case_ref)
+    as_of = dt.date(month // 100, month % 100, 1) if month else dt.date.today()
+    built = build_request(policy, config, as_of=as_of, month=month)
+    body = {
+        "connection_id": connection_id,
+        "auto_verify": True,
+        "auto_remove": False,
+        "comment": comment or policy.description.get("en") or policy.name,
+        "presentation_request": {"indy": built.request},
+    }
+    record = client.post("/present-proof-2.0/send-request", json=body)
+    pres_ex_id = record["pres_ex_id"]
+    store.add_exchange(
+        pres_ex_id=pres_ex_id, case_ref=case_ref, connection_id=connection_id,
+        purpose=purpose, policy_name=policy.name,
+        policy_path=str(policy.path) if policy.path else None,
+        policy_sha256=policy.sha256, policy_text=_policy_text(policy),
+        request=built.request, as_of=as_of, workflow=policy.workflow, case_origin=origin)
+    return {"pres_ex_id": pres_ex_id, "case_ref": case_ref, "connection_id": connection_id,
+            "policy": policy.name, "purpose": purpose, "as_of": as_of.isoformat(),
+            "reveal": list(built.reveal),
+            "predicates": [p.words() for p in built.predicates],
+            "state": record.get("state")}
+
+
+def _policy_text(policy: Policy) -> str:
+    if policy.path and Path(policy.path).is_file():
+        return Path(policy.path).read_text(encoding="utf-8")
+    raise NotFoundError(f"policy {policy.name}: its file is gone")
+
+
+def _case_of_connection(store: CaseStore, client: AdminClient, connection_id: str,
+                        connection: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The case linked to a connection: directly, or through its case invitation."""
+    case = store.case_for_connection(connection_id)
+    if case is not None:
+        return case
+    if connection is None:
+        try:
+            connection = client.get(f"/connections/{connection_id}")
+        except NotFoundError:
+            return None
+    invi_msg_id = connection.get("invitation_msg_id")
+    if invi_msg_id and store.invitation(invi_msg_id):
+        store.link_connection(invi_msg_id, connection_id)
+        return store.case_for_connection(connection_id)
+    return None
+
+
+def wait_for_outcome(config: AgencyConfig, client: AdminClient, pres_ex_id: str, events,
+                     *, timeout: float) -> Outcome:
+    """Wait (on the agent's event stream, opened before the request was sent) until the
+    exchange ends, then decide it (or read the decision `serve` made)."""
+    def final(payload: dict[str, Any]) -> bool:
+        return payload.get("pres_ex_id") == pres_ex_id and payload.get("state") in FINAL_STATES
+
+    record = client.get(f"{RECORDS}/{pres_ex_id}")
+    if record.get("state") not in FINAL_STATES:
+        events.wait("present_proof_v2_0", final, timeout=timeout)
+    return process_exchange(config, client, pres_ex_id)
+
+
+# ------------------------------------------------------------------ invitations
+
+
+def create_invitation(config: AgencyConfig, client: AdminClient, case_ref: str, *,
+                      policy: Policy | None = None, store: CaseStore | None = None
+                      ) -> dict[str, Any]:
+    """An out-of-band invitation whose connection will belong to case `case_ref`."""
+    check_case_ref(case_ref)
+    store = store or store_for(config)
+    invitation = client.post(
+        "/out-of-band/create-invitation", params={"auto_accept": True},
+        json={"handshake_protocols": ["https://didcomm.org/didexchange/1.0",
+                                      "https://didcomm.org/connections/1.0"],
+              "use_public_did": False, "my_label": config.label,
+              "alias": f"case {case_ref}"})
+    invi_msg_id = invitation["invi_msg_id"]
+    store.add_invitation(case_ref, invi_msg_id, workflow=policy.workflow if policy else None,
+                         policy_path=str(policy.path) if policy and policy.path else None)
+    return {"case_ref": case_ref, "invi_msg_id": invi_msg_id,
+            "invitation_url": invitation["invitation_url"],
+            "policy": policy.name if policy else None}
+
+
+def on_connection(config: AgencyConfig, client: AdminClient, payload: dict[str, Any],
+                  store: CaseStore | None = None) -> dict[str, Any] | None:
+    """A `connections` event: link a case invitation's connection to its case and, when
+    the invitation names a policy that asks for it, send the proof request (once)."""
+    if payload.get("state") not in ("active", "completed"):
+        return None
+    invi_msg_id = payload.get("invitation_msg_id")
+    connection_id = payload.get("connection_id")
+    if not invi_msg_id or not connection_id:
+        return None
+    store = store or store_for(config)
+    invitation = store.link_connection(invi_msg_id, connection_id)
+    if invitation is None:
+        return None
+    result: dict[str, Any] = {"case_ref": invitation["case_ref"],
+                              "connection_id": connection_id}
+    if invitation["first_request"] and invitation.get("policy_path"):
+        policy = load_policy(Path(invitation["policy_path"]))
+        if policy.request_on_connect:
+            result["request"] = send_request(config, client, policy,
+                                             connection_id=connection_id,
+                                             case_ref=invitation["case_ref"], store=store)
+    return result
+
+
+# ------------------------------------------------------------------ deciding
+
+
+def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str, *,
+                     store: CaseStore | None = None, run_actions: bool = True,
+                     today: dt.date | None = None) -> Outcome:
+    """Decide a finished proof exchange exactly once (idempotent by pres_ex_id)."""
+    from ssi_wallet.agency import workflows
+    from ssi_wallet.agency.actions import render, run_pending
+
+    store = store or store_for(config)
+    exchange = store.get_exchange(pres_ex_id)
+    if exchange is None:
+        return Outcome(pres_ex_id, "unknown")
+    if exchange.status == "processed":
+        return Outcome(pres_ex_id, "already", store.decision(pres_ex_id),
+                       store.actions_of(pres_ex_id))
+    # The agent's record is the authority (not a webhook body anyone could post).
+    record = client.get(f"{RECORDS}/{pres_ex_id}")
+    if record.get("state") not in FINAL_STATES:
+        return Outcome(pres_ex_id, "pending")
+    policy = parse_policy_text(exchange.policy_text,
+                               Path(exchange.policy_path) if exchange.policy_path else None)
+    facts = check_presentation(policy, config, sent=exchange.request, record=record,
+                               connection_id=exchange.connection_id)
+    today = today or dt.date.today()
+    with store.db.transaction() as tx:
+        current = store.get_exchange(pres_ex_id, tx, lock=True)
+        if current is None or current.status == "processed":
+            decided = False
+        else:
+            decided = True
+            case = store.ensure_case(tx, exchange.case_ref, workflow=policy.workflow,
+                                     connection_id=exchange.connection_id, origin="connection")
+            ctx = workflows.Context(policy=policy, agency=config, facts=facts, store=store,
+                                    tx=tx, case=case, pres_ex_id=pres_ex_id,
+                                    purpose=exchange.purpose, today=today)
+            decision = workflows.decide(ctx)
+            values = {**decision.values, "case_ref": exchange.case_ref,
+                      "outcome": decision.outcome, "proof_outcome": facts.outcome,
+                      "summary": decision.summary, "policy": policy.name,
+                      "pres_ex_id": pres_ex_id, "today": today.isoformat()}
+            store.add_decision(tx, pres_ex_id=pres_ex_id, case_ref=exchange.case_ref,
+                               workflow=policy.workflow, proof_outcome=facts.outcome,
+                               outcome=decision.outcome, summary=decision.summary,
+                               values=values)
+            store.add_audit(tx, pres_ex_id=pres_ex_id, case_ref=exchange.case_ref,
+                            policy_name=policy.name, policy_sha256=policy.sha256,
+                            proof_outcome=facts.outcome, outcome=decision.outcome,
+                            learned=facts.learned(), problems=facts.problems,
+                            issuers=facts.issuers)
+            seq = 0
+            for action in policy.actions.get(facts.outcome, ()):
+                if action.applies(decision.outcome):
+                    store.add_action(tx, pres_ex_id, seq, action.kind,
+                                     render(action, values, config), exchange.connection_id)
+                    seq += 1
+            store.mark_processed(tx, pres_ex_id, facts.outcome)
+    if not decided:
+        return Outcome(pres_ex_id, "already", store.decision(pres_ex_id),
+                       store.actions_of(pres_ex_id))
+    log.info("decided %s on case %s: %s", pres_ex_id, exchange.case_ref, decision.outcome)
+    ran = run_pending(store, client, config, pres_ex_id) if run_actions else []
+    return Outcome(pres_ex_id, "decided", store.decision(pres_ex_id), ran)
+
+
+def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None = None
+             ) -> list[Outcome]:
+    """Decide every exchange we sent that ended while nobody listened, and retry the
+    actions a crash left undone."""
+    from ssi_wallet.agency.actions import run_pending
+
+    store = store or store_for(config)
+    store.release_abandoned_actions()
+    outcomes = []
+    open_ids = {e.pres_ex_id for e in store.open_exchanges()}
+    if open_ids:
+        for state in FINAL_STATES:
+            records = client.get(RECORDS, params={"state": state, "role": "verifier"}) or {}
+            for record in records.get("results") or []:
+                if record.get("pres_ex_id") in open_ids:
+                    outcomes.append(process_exchange(config, client, record["pres_ex_id"],
+                                                     store=store))
+    run_pending(store, client, config)
+    return outcomes
+
+
+# ------------------------------------------------------------------ re-checks
+
+
+def recheck(config: AgencyConfig, client: AdminClient, case_ref: str, *,
+            store: CaseStore | None = None) -> dict[str, Any]:
+    """Ask again, over the case's connection, with the policy of its last exchange."""
+    store = store or store_for(config)
+    case = store.get_case(case_ref)
+    exchanges = store.exchanges_of(case_ref)
+    if not exchanges or not case.get("connection_id"):
+        raise UsageError(f"case {case_ref} has no proof exchange to re-check yet")
+    last = exchanges[-1]
+    policy = parse_policy_text(last.policy_text,
+                               Path(last.policy_path) if last.policy_path else None)
+    return send_request(config, client, policy, connection_id=case["connection_id"],
+                        case_ref=case_ref, purpose="recheck", store=store)
+
+
+def recheck_due(config: AgencyConfig, client: AdminClient, *, interval: float,
+                store: CaseStore | None = None) -> list[dict[str, Any]]:
+    """Re-check every case with an active brake whose last exchange is older than
+    `interval` seconds and has ended (no request is left waiting twice)."""
+    store = store or store_for(config)
+    sent = []
+    now = dt.datetime.now(dt.UTC)
+    for case_ref in store.cases_with_active_brake():
+        exchanges = store.exchanges_of(case_ref)
+        if not exchanges or exchanges[-1].status != "processed":
+            continue
+        last = dt.datetime.fromisoformat(exchanges[-1].requested_at)
+        if (now - last).total_seconds() >= interval:
+            try:
+                sent.append(recheck(config, client, case_ref, store=store))
+            except Exception as error:  # noqa: BLE001 - one case must not stop the rest
+                log.warning("re-check of case %s failed: %s", case_ref, error)
+    return sent
+
+
+def new_case_ref(prefix: str = "CASE") -> str:
+    return f"{prefix}-{dt.date.today().strftime('%Y%m%d')}-{secrets.token_hex(3).upper()}"
