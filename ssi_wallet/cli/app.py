@@ -14,11 +14,13 @@ import typer
 
 from ssi_wallet import __version__
 from ssi_wallet.cli import (
+    agency_cmd,
     agent_cmd,
     config_cmd,
     connections_cmd,
     credentials_cmd,
     history_cmd,
+    issuer_cmd,
     ledger_cmd,
     offers_cmd,
     requests_cmd,
@@ -82,3 +84,9 @@ app.add_typer(requests_cmd.app, name="requests")
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(agency_cmd.app, name="agency")
+app.add_typer(issuer_cmd.app, name="issuer")
+
+from ssi_wallet.cli import verifier_cmd  # noqa: E402  (verifier group)
+
+app.add_typer(verifier_cmd.app, name="verifier")
