@@ -40,7 +40,7 @@ from ssi_wallet.agent.spec import (
     runtime_path,
 )
 from ssi_wallet.errors import AlreadyRunningError, ServiceError
-from ssi_wallet.files import SECRET_FILE_MODE, private_dir, write_json
+from ssi_wallet.files import SECRET_FILE_MODE, private_dir, read_json, write_json
 
 #: Attempts when a free port we picked is taken before ACA-Py binds it.
 PORT_ATTEMPTS = 4
@@ -232,6 +232,7 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
     )
     try:
         write_json(runtime_path(root), runtime.to_json(), secret=True)
+        write_json(_ports_path(root), {"admin": admin_port, "inbound": inbound_port})
     except BaseException:
         _terminate(proc.pid, grace=2.0)
         _remove_files(root)
@@ -364,16 +365,22 @@ def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
 
 
 def _choose_ports(spec: AgentSpec) -> tuple[int, int]:
-    """Free ports for what the spec leaves open (both chosen while both are held)."""
+    """Ports for what the spec leaves open: the ones this agent had last time when they
+    are still free (its DIDComm endpoint is in every connection peers keep, so it must
+    survive a restart), else free ones (all chosen while all are held)."""
+    remembered = _remembered_ports(spec.root)
     held: list[socket.socket] = []
     try:
         chosen = []
-        for host, port in ((spec.admin_host, spec.admin_port),
-                           (spec.inbound_host, spec.inbound_port)):
+        for slot, host, port in (("admin", spec.admin_host, spec.admin_port),
+                                 ("inbound", spec.inbound_host, spec.inbound_port)):
             if port is None:
                 family = socket.AF_INET6 if ":" in host else socket.AF_INET
                 sock = socket.socket(family, socket.SOCK_STREAM)
-                sock.bind((host, 0))
+                try:
+                    sock.bind((host, remembered.get(slot, 0)))
+                except OSError:
+                    sock.bind((host, 0))
                 held.append(sock)
                 port = sock.getsockname()[1]
             chosen.append(port)
@@ -381,6 +388,18 @@ def _choose_ports(spec: AgentSpec) -> tuple[int, int]:
     finally:
         for sock in held:
             sock.close()
+
+
+def _ports_path(root: Path) -> Path:
+    return root / "ports.json"
+
+
+def _remembered_ports(root: Path) -> dict[str, int]:
+    try:
+        doc = read_json(_ports_path(root))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in doc.items() if k in ("admin", "inbound") and isinstance(v, int)}
 
 
 def _url_host(host: str) -> str:

@@ -164,8 +164,13 @@ def plan_presentation(client: AdminClient, request_id: str,
         for a in request.attributes
     ]
     for p in request.predicates:
+        options = candidates.get(p.referent, [])
+        holds = [c for c in options if predicate_holds(c, p.name, p.p_type, p.p_value)]
         choice = _choose(checker, p.referent, "predicate", (p.name,), p.restrictions,
-                         p.non_revoked, candidates.get(p.referent, []), use.get(p.referent))
+                         p.non_revoked, holds, use.get(p.referent))
+        if options and not holds:
+            choice = Choice(**{**choice.__dict__, "candidates": len(options), "problem": (
+                f"{p.referent}: {_unprovable(p, options[0])}")})
         context = _predicate_context(choice.credential)
         words = predicate_words(p.name, p.p_type, p.p_value, context=context) \
             if p.p_type in (">=", ">", "<=", "<") else f"{p.name} {p.p_type} {p.p_value}"
@@ -286,6 +291,23 @@ def _choose(checker: _Validity, referent: str, kind: Literal["attribute", "predi
         problem = f"{referent}: no credential in the wallet has {words} (from {source})"
     return Choice(**base, credential=None, revealed={}, words=words, skipped=tuple(skipped),
                   problem=problem)
+
+
+def predicate_holds(cred: Credential, name: str, p_type: str, p_value: int) -> bool:
+    """Whether `cred` can prove `name p_type p_value` (AnonCreds would refuse otherwise)."""
+    raw = cred.attributes.get(name)
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return False
+    return {">=": value >= p_value, ">": value > p_value, "<=": value <= p_value,
+            "<": value < p_value}.get(p_type, False)
+
+
+def _unprovable(p, cred: Credential) -> str:
+    claim = predicate_words(p.name, p.p_type, p.p_value,
+                            context=_predicate_context(cred)).split(";")[0]
+    return f"this cannot be proven: it is not true that {claim}"
 
 
 def _revealed(kind: str, names: tuple[str, ...], cred: Credential) -> dict[str, str]:

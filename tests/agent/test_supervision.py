@@ -281,3 +281,16 @@ def test_cli_interpreter_is_the_agents() -> None:
     assert process.acapy_command()[0] == sys.executable
     assert subprocess.run([*process.acapy_command(), "--version"], capture_output=True,
                           text=True, timeout=60).stdout.strip().endswith("0.12.8")
+
+
+def test_restart_keeps_the_inbound_port(supervised_agents: AgentPool) -> None:
+    """Peers keep our DIDComm endpoint in their connections: a restart must not move it."""
+    spec = supervised_agents.spec("frank")
+    first = process.start(spec, timeout=60)
+    try:
+        process.stop(spec.root)
+        again = process.start(spec, timeout=60)
+        assert again.inbound_url == first.inbound_url
+        assert again.endpoint == first.endpoint
+    finally:
+        process.stop(spec.root)
