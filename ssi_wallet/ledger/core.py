@@ -117,8 +117,11 @@ class LedgerCore:
         return out
 
     # ---- requests -------------------------------------------------------------------
-    def handle(self, request: dict) -> dict[str, Any]:
-        """Answer one client request with a REPLY, REQNACK or REJECT message."""
+    def handle(self, request: dict, digest: str | None = None) -> dict[str, Any]:
+        """Answer one client request with a REPLY, REQNACK or REJECT message.
+
+        ``digest`` is the request's payload digest when the caller already computed it.
+        """
         ident = request.get("identifier")
         req_id = request.get("reqId")
         try:
@@ -135,7 +138,7 @@ class LedgerCore:
             if txn_type in READS:
                 return {"op": "REPLY", "result": READS[txn_type](self, request)}
             if txn_type in WRITES:
-                return self._write(request, txn_type)
+                return self._write(request, txn_type, digest)
             raise Nack(
                 auth.invalid_reason(
                     ident, req_id, f"invalid type: {txn_type} is not supported by this ledger"
@@ -151,11 +154,11 @@ class LedgerCore:
         except Reject as exc:
             return {"op": "REJECT", "identifier": ident, "reqId": req_id, "reason": exc.reason}
 
-    def _write(self, request: dict, txn_type: str) -> dict[str, Any]:
+    def _write(self, request: dict, txn_type: str, digest: str | None) -> dict[str, Any]:
         ident, req_id, op = request.get("identifier"), request["reqId"], request["operation"]
         if not isinstance(ident, str):
             raise Nack(auth.invalid_reason(ident, req_id, "identifier is required for a write"))
-        pdigest = payload_digest(request)
+        pdigest = digest or payload_digest(request)
         req_key = f"{ident}:{req_id}:{pdigest}"
         stored = self.store.reply_for(req_key)
         if stored is not None:

@@ -100,14 +100,16 @@ class Dispatcher:
             return dumps(self.core.ledger_status(ledger_id)).encode()
         if "operation" not in msg:
             return _nack("client request invalid: unknown message (no operation)", ident, req_id)
+        digest: str | None
         try:
-            key = f"{ident}:{req_id}:{payload_digest(msg)}"
+            digest = payload_digest(msg)
+            key = f"{ident}:{req_id}:{digest}"
         except Exception:
-            key = "raw:" + hashlib.sha256(raw).hexdigest()
+            digest, key = None, "raw:" + hashlib.sha256(raw).hexdigest()
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        reply = dumps(self.core.handle(msg)).encode()
+        reply = dumps(self.core.handle(msg, digest)).encode()
         self.cache.put(key, reply)
         return reply
 
