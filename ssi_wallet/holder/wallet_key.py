@@ -256,6 +256,20 @@ def _no_backend_reason() -> str:
     return "no usable keyring backend (no Secret Service on the D-Bus session)"
 
 
+KEYRING_ATTEMPTS = 3
+
+
+def _transient(err: BaseException) -> bool:
+    """A D-Bus connection that timed out (jeepney gives the bus 1 s to authenticate,
+    which a loaded machine can miss): worth another try, not a reason to give up."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _backend() -> Any:
     """The keyring backend, or KeyringUnavailable when it is one that cannot keep secrets."""
     try:
@@ -265,21 +279,54 @@ def _backend() -> Any:
         backend = keyring.get_keyring()
     except Exception as err:  # a bad PYTHON_KEYRING_BACKEND, a broken backend module...
         raise KeyringUnavailable(_keyring_reason(err)) from None
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        raise KeyringUnavailable(_no_backend_reason())
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        raise KeyringUnavailable(_no_backend_reason())
+    unusable = isinstance(backend, fail.Keyring | null.Keyring) or (
+        isinstance(backend, chainer.ChainerBackend) and not backend.backends
+    )
+    if unusable:
+        backend = _secret_service_after_all()
+        if backend is None:
+            raise KeyringUnavailable(_no_backend_reason())
     return backend
 
 
-def _keyring_call(fn: Callable[[Any], T]) -> T:
-    backend = _backend()
+def _secret_service_after_all() -> Any:
+    """The Secret Service backend when keyring's one-time detection missed it only
+    because the bus was slow to answer (and nobody chose a backend explicitly)."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
     try:
-        return fn(backend)
-    except Exception as err:
-        # Keyring, secretstorage and jeepney errors never carry the secret itself, but
-        # we still keep only the type and the first line.
-        raise KeyringUnavailable(_keyring_reason(err)) from None
+        import keyring.core
+        from keyring.backends import SecretService
+
+        if keyring.core.load_env() or keyring.core.load_config():
+            return None
+    except Exception:
+        return None
+    for attempt in range(KEYRING_ATTEMPTS):
+        try:
+            SecretService.Keyring.priority  # noqa: B018 - raises when not usable
+        except Exception as err:
+            if not _transient(err):
+                return None
+            time.sleep(0.2 * (attempt + 1))
+            continue
+        return SecretService.Keyring()
+    return None
+
+
+def _keyring_call(fn: Callable[[Any], T]) -> T:
+    for attempt in range(KEYRING_ATTEMPTS):
+        backend = _backend()
+        try:
+            return fn(backend)
+        except Exception as err:
+            if _transient(err) and attempt + 1 < KEYRING_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            # Keyring, secretstorage and jeepney errors never carry the secret itself,
+            # but we still keep only the type and the first line.
+            raise KeyringUnavailable(_keyring_reason(err)) from None
+    raise AssertionError("unreachable")
 
 
 def _kr_get(entry: str) -> str | None:
@@ -296,13 +343,13 @@ def _kr_delete(entry: str) -> None:
     """Remove an entry; an entry that is not there is fine."""
     from keyring.errors import PasswordDeleteError
 
-    backend = _backend()
-    try:
-        backend.delete_password(KEYRING_SERVICE, entry)
-    except PasswordDeleteError:
-        pass
-    except Exception as err:
-        raise KeyringUnavailable(_keyring_reason(err)) from None
+    def delete(backend: Any) -> None:
+        try:
+            backend.delete_password(KEYRING_SERVICE, entry)
+        except PasswordDeleteError:
+            pass
+
+    _keyring_call(delete)
 
 
 def keyring_unavailable_reason() -> str | None:
