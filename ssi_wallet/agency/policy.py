@@ -134,6 +134,10 @@ class Policy:
 class PolicyError(InvalidInputError):
     """A policy file is wrong; the message is one line naming file and (YAML) line."""
 
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        one_line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        super().__init__(one_line, **kwargs)
+
 
 # ---------------------------------------------------------------- loading
 
