@@ -1,6 +1,8 @@
 """Write and read latency of the embedded ledger through stock indy-vdr, 1 and 4 nodes.
 
 Prints one JSON document. Not a test: run ``python -m bench.ledger_bench [--n 300]``.
+``raw_wire_client`` repeats the rounds with a bare ZMQ/CURVE client (no indy-vdr),
+waiting for the same f+1 replies: the ledger's own share of the latency.
 Each round writes a NYM (signed by the trustee, f+1 identical replies needed) and reads
 it back with GET_NYM. Latency is measured around ``pool.submit_request`` only.
 """
@@ -64,6 +66,48 @@ async def _measure(genesis: str, trustee: KeyPair, n: int, warmup: int) -> dict:
     }
 
 
+def _wire(service: LedgerService, trustee: KeyPair, n: int, warmup: int) -> dict:
+    """The same rounds over a raw ZMQ/CURVE client: the ledger's own share of the latency."""
+    import base58
+
+    from ssi_wallet.ledger.client import NodeClient
+    from ssi_wallet.ledger.signing import signing_input
+
+    settings = service.dd.load()
+    nodes = [(n.alias, n.client_port, n.verkey) for n in settings.nodes]
+    f_plus_1 = (len(nodes) - 1) // 3 + 1 if len(nodes) >= 4 else 1
+    writes: list[float] = []
+    reads: list[float] = []
+    with NodeClient(settings.host, nodes) as client:
+        client.ping(5)
+        for i in range(n + warmup):
+            kp = KeyPair.generate()
+            req = {
+                "identifier": trustee.did,
+                "reqId": time.time_ns(),
+                "protocolVersion": 2,
+                "operation": {"type": "1", "dest": kp.did, "verkey": kp.verkey},
+            }
+            req["signature"] = base58.b58encode(trustee.sign(signing_input(req))).decode()
+            t = time.perf_counter()
+            got = client.send_all(json.dumps(req).encode(), 5, enough=f_plus_1)
+            w = (time.perf_counter() - t) * 1000
+            read = {
+                "identifier": None,
+                "reqId": time.time_ns(),
+                "protocolVersion": 2,
+                "operation": {"type": "105", "dest": kp.did},
+            }
+            t = time.perf_counter()
+            got2 = client.send_all(json.dumps(read).encode(), 5, enough=min(2, len(nodes)))
+            r = (time.perf_counter() - t) * 1000
+            assert len(got) >= f_plus_1 and got2
+            if i >= warmup:
+                writes.append(w)
+                reads.append(r)
+    return {"write_nym": _summary(writes), "read_get_nym": _summary(reads)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=300, help="measured rounds per pool size")
@@ -88,9 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             info = service.start(nodes=nodes, synchronous=args.synchronous)
             try:
                 trustee = KeyPair.from_seed(service.dd.read_trustee_seed())
-                results[f"{nodes}_node" + ("s" if nodes > 1 else "")] = asyncio.run(
+                key = f"{nodes}_node" + ("s" if nodes > 1 else "")
+                results[key] = asyncio.run(
                     _measure(info.genesis_path, trustee, args.n, args.warmup)
                 )
+                results[key]["raw_wire_client"] = _wire(service, trustee, args.n, args.warmup)
             finally:
                 service.stop()
     four = results["4_nodes"]

@@ -44,15 +44,24 @@ class NodeClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def send_all(self, payload: bytes, timeout: float) -> dict[str, bytes]:
-        """Send ``payload`` to every node; return the replies that came back in time."""
+    def send_all(
+        self, payload: bytes, timeout: float, enough: int | None = None
+    ) -> dict[str, bytes]:
+        """Send ``payload`` to every node; return the replies that came back in time.
+
+        With ``enough``, return as soon as that many replies are in; later replies are
+        discarded before the next send.
+        """
         poller = zmq.Poller()
         for _, sock in self.sockets:
+            while sock.poll(0):  # late replies to an earlier request
+                sock.recv()
             sock.send(payload)
             poller.register(sock, zmq.POLLIN)
         replies: dict[str, bytes] = {}
         deadline = time.monotonic() + timeout
-        while len(replies) < len(self.sockets):
+        wanted = len(self.sockets) if enough is None else min(enough, len(self.sockets))
+        while len(replies) < wanted:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
