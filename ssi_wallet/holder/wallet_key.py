@@ -1,4 +1,4 @@
-"""The holder wallet's key: made, kept, checked, changed and removed without ever being written.
+"""The holder wallet's key: made, kept, checked, changed and removed, never written down.
 
 The Askar store that ACA-Py opens with `--wallet-key-derivation-method RAW` takes its key
 as the base58 (Bitcoin alphabet) text of 32 bytes, the form `Store.generate_raw_key()`
@@ -32,6 +32,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -119,8 +120,9 @@ def derive_key(passphrase: str, kdf: dict[str, Any]) -> str:
 
     if kdf.get("name") != "argon2id":
         raise SecretError(f"unsupported key derivation {kdf.get('name')!r} in keyinfo")
+    # NFC: the same passphrase typed on another terminal may arrive decomposed.
     raw = hash_secret_raw(
-        passphrase.encode("utf-8"),
+        unicodedata.normalize("NFC", passphrase).encode("utf-8"),
         bytes.fromhex(kdf["salt"]),
         time_cost=int(kdf["time_cost"]),
         memory_cost=int(kdf["memory_kib"]),
@@ -708,7 +710,11 @@ def rekey_wallet(wallet_dir: Path, store_uri: str, *, to_method: Method | None =
         if not key_opens_store(store_uri, old_key):
             raise SecretError(f"the wallet key does not open the store at {store_uri}")
         method: Method = to_method or info.method
-        pending: dict[str, Any] = {"method": method, "store_uri": store_uri, "started": _now()}
+        pending: dict[str, Any] = {"method": method, "started": _now()}
+        if sqlite_store_path(store_uri) is not None:
+            # A path only; other backends' URIs carry database credentials, and then a
+            # later load must be given the URI to settle an interrupted rekey.
+            pending["store_uri"] = store_uri
         if method == "keyring":
             new_key = new_random_key()
             _kr_set(info.wallet_id + PENDING_SUFFIX, new_key)

@@ -696,3 +696,9 @@ def test_a_slow_bus_is_retried_not_taken_for_no_keyring(
 
     monkeypatch.setattr(secretstorage, "dbus_init", slow_once)
     assert wk.load_wallet_key(wallet_dir) == key
+
+
+def test_passphrase_unicode_normalisation() -> None:
+    kdf = wk.new_kdf_params()
+    composed, decomposed = "caf\u00e9 au lait!", "cafe\u0301 au lait!"
+    assert wk.derive_key(composed, kdf) == wk.derive_key(decomposed, kdf)
