@@ -1,0 +1,414 @@
+"""The three workflows end to end: agencies run by our `agency` commands (stock ACA-Py
+0.12.8 on the shared embedded ledger), `verifier serve` receiving their webhooks, and the
+citizen played by our own wallet CLI (init, connect, offers accept, requests present /
+decline).
+
+Agencies: employer (IncomeStatement), lung (MedicalDeclaration, and an IncomeStatement it
+is not trusted for), municipality (verifier: income supplement; issuer: revocable
+DebtSupportCertificate), svb (verifier: asbestos contribution; issuer: AsbestosAward),
+cjib (verifier: emergency brake). Tests run in order and share the agents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.plugins.cli import CliResult, cli_env, run_ssi_wallet
+from tests.plugins.ledger import RunningLedger
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+POLICIES = EXAMPLES / "policies"
+CREDS = EXAMPLES / "credentials"
+PASSPHRASE = {"SSI_WALLET_PASSPHRASE": "correct horse battery staple"}
+TODAY = dt.date.today()
+
+
+def _month(back: int) -> dt.date:
+    day = TODAY.replace(day=1)
+    for _ in range(back):
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    return day
+
+
+M1, M2, M3 = _month(1), _month(2), _month(3)
+
+
+class Home:
+    """Our CLI on one data directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
+        return run_ssi_wallet(self.path, *args, env=PASSPHRASE, timeout=timeout)
+
+    def json(self, *args: str, timeout: float = 180):
+        return self(*args, "--json", timeout=timeout).check().json()
+
+
+def _eventually(probe, timeout: float = 60, interval: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(interval)
+
+
+AGENCY_FILES = {
+    "employer": ("RideCo Payroll", ["issuer"], ["income-statement"], [], {}),
+    "lung": ("Catharina Hospital", ["issuer"], ["medical-declaration", "income-statement"],
+             [], {}),
+    "municipality": ("Municipality of Eindhoven", ["issuer", "verifier"],
+                     ["debt-support-certificate"], ["income-supplement"],
+                     {"social_minimum": [{"from": "2000-01-01", "value": "1500.00 EUR"},
+                                         {"from": M1.isoformat(), "value": "1550.00 EUR"}]}),
+    "svb": ("SVB", ["issuer", "verifier"], ["asbestos-award"], ["asbestos-contribution"],
+            {"tas_contribution": [{"from": "2000-01-01", "value": "10000.00 EUR"}]}),
+    "cjib": ("CJIB", ["verifier"], [], ["emergency-brake"], {}),
+}
+
+
+def _agency_yaml(name: str) -> str:
+    label, roles, types, policies, figures = AGENCY_FILES[name]
+    doc = {"name": name, "label": label, "roles": roles,
+           "credential_types": [str(CREDS / f"{t}.yaml") for t in types],
+           "policies": [str(POLICIES / f"{p}.yaml") for p in policies],
+           "figures": figures}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _add_settings(home: Home, name: str, settings: dict) -> None:
+    path = home.path / "agencies" / name / "agency.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc.setdefault("settings", {}).update(settings)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Home]:
+    from ssi_wallet.agency import runtime, serve
+
+    home = Home(tmp_path_factory.mktemp("agencies"))
+    for key, value in (("ledger.genesis", ledger.genesis_path),
+                       ("ledger.tails_server_url", ledger.tails_server_url)):
+        home("config", "set", key, value).check()
+    files = tmp_path_factory.mktemp("agency-files")
+    for name in AGENCY_FILES:
+        (files / f"{name}.yaml").write_text(_agency_yaml(name))
+        home.json("agency", "init", name, "--from", str(files / f"{name}.yaml"))
+    did = {name: runtime.public_identity(runtime.load_agency(name, home.path)).did
+           for name in AGENCY_FILES}
+    trusted = {
+        "municipality": {"trusted_employers": [did["employer"], did["lung"]]},
+        "svb": {"trusted_specialists": [did["lung"]]},
+        "cjib": {"recognised_municipalities": [did["municipality"]],
+                 "recheck_interval_seconds": 86400},
+    }
+    for name, settings in trusted.items():
+        config = runtime.load_agency(name, home.path)
+        _add_settings(home, name, {**settings, "webhook_urls": [serve.webhook_url(config)]})
+    home.did = did  # type: ignore[attr-defined]
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            started = list(pool.map(lambda n: home.json("agency", "start", n, timeout=240),
+                                    AGENCY_FILES))
+        assert all(s["running"] for s in started)
+        for name in trusted:
+            assert home.json("verifier", "serve", "--agency", name, "--background")["pid"]
+        yield home
+    finally:
+        for name in AGENCY_FILES:
+            if name in trusted:
+                home("verifier", "serve", "--agency", name, "--stop")
+            home("agency", "stop", name)
+
+
+@pytest.fixture(scope="module")
+def definitions(agencies: Home) -> dict[str, dict]:
+    jobs = [("employer", "IncomeStatement", ()), ("lung", "MedicalDeclaration", ()),
+            ("lung", "IncomeStatement", ()), ("svb", "AsbestosAward", ()),
+            ("municipality", "DebtSupportCertificate",
+             ("--revocable", "--registry-size", "10"))]
+
+    def create(job):
+        agency, ctype, extra = job
+        return agency, ctype, agencies.json("issuer", "creddef", "create", ctype, *extra,
+                                            "--agency", agency, timeout=300)
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        return {f"{a}/{t}": d for a, t, d in pool.map(create, jobs)}
+
+
+@pytest.fixture(scope="module")
+def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    wallet = Home(tmp_path_factory.mktemp("citizen"))
+    wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
+    wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
+    yield wallet
+    wallet("agent", "stop")
+
+
+def _issuer_connection(agencies: Home, wallet: Home, agency: str) -> str:
+    invitation = agencies.json("issuer", "invite", "--agency", agency)
+    wallet.json("connect", invitation["invitation_url"])
+
+    def probe():
+        found = agencies.json("issuer", "connections", "list", "--agency", agency,
+                              "--invitation", invitation["invi_msg_id"])
+        return found[0]["connection_id"] if found and found[0]["state"] in (
+            "active", "completed") else None
+
+    return _eventually(probe)
+
+
+def _case_connection(agencies: Home, wallet: Home, agency: str, case: str,
+                     *policy: str) -> str:
+    """`verifier invite --case`, the citizen connects; serve links the connection."""
+    invitation = agencies.json("verifier", "invite", "--agency", agency, "--case", case,
+                               *policy)
+    assert invitation["case_ref"] == case
+    wallet.json("connect", invitation["invitation_url"])
+    return _eventually(lambda: agencies.json("verifier", "cases", "show", case, "--agency",
+                                             agency)["connection_id"])
+
+
+def _issue(agencies: Home, wallet: Home, agency: str, connection: str, ctype: str,
+           values: dict[str, str]) -> tuple[str, str]:
+    """Offer with the issuer CLI, accept with the wallet CLI: (cred_ex_id, credential id)."""
+    args = [a for k, v in values.items() for a in ("--attr", f"{k}={v}")]
+    offered = agencies.json("issuer", "issue", "--agency", agency, "--connection", connection,
+                            "--type", ctype, "--no-wait", *args)
+    offer = _eventually(lambda: wallet.json("offers", "list"))[0]
+    accepted = wallet.json("offers", "accept", offer["id"])
+    return offered["cred_ex_id"], accepted["credential_id"]
+
+
+def _open_request(wallet: Home) -> dict:
+    requests = _eventually(lambda: wallet.json("requests", "list"))
+    assert len(requests) == 1, requests
+    return requests[0]
+
+
+def _decisions(agencies: Home, agency: str, case: str, count: int) -> dict:
+    def probe():
+        shown = agencies.json("verifier", "cases", "show", case, "--agency", agency)
+        return shown if len(shown["decisions"]) >= count else None
+
+    return _eventually(probe, timeout=90)
+
+
+def _income(month: dt.date, net: str) -> dict[str, str]:
+    return {"month": month.strftime("%Y-%m"), "net_income_cents": net,
+            "gross_income_cents": "2000.00 EUR", "employer_name": "RideCo",
+            "employee_ref": "E-1001", "issue_date": (TODAY - dt.timedelta(days=2)).isoformat(),
+            "valid_until": (TODAY + dt.timedelta(days=365)).isoformat()}
+
+
+@pytest.fixture(scope="module")
+def municipality_case(agencies: Home, wallet: Home, definitions) -> dict[str, str]:
+    employer = _issuer_connection(agencies, wallet, "employer")
+    lung = _issuer_connection(agencies, wallet, "lung")
+    municipality = _case_connection(agencies, wallet, "municipality", "INC-1")
+    return {"employer": employer, "lung": lung, "municipality": municipality}
+
+
+# ----------------------------------------------------------------------------- income
+
+
+def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: Home,
+                                                        municipality_case, tmp_path: Path):
+    _issue(agencies, wallet, "employer", municipality_case["employer"], "IncomeStatement",
+           _income(M1, "1234.00 EUR"))
+    # `request --wait` decides on the event; `serve` gets the webhook too: one decision.
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "ssi_wallet", "verifier", "request", "--agency",
+         "municipality", "--policy", "income-supplement", "--connection",
+         municipality_case["municipality"], "--month", M1.strftime("%Y-%m"), "--wait",
+         "--timeout", "120", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(agencies.path, PASSPHRASE))
+    request = _open_request(wallet)
+    preview = wallet.json("requests", "show", request["id"])
+    assert set(preview["revealed"]) == {"month", "net_income_cents"}
+    wallet.json("requests", "present", request["id"], "--yes")
+    out, err = waiting.communicate(timeout=150)
+    assert waiting.returncode == 0, err
+    done = json.loads(out)
+    assert done["case_ref"] == "INC-1"
+    decision = done["decision"]
+    assert decision["outcome"] == "entitled", decision
+    # the minimum valid in that month (1550.00 from M1 on), minus 1234.00
+    assert decision["values"]["amount_cents"] == 31600
+    case = _decisions(agencies, "municipality", "INC-1", 1)
+    assert [(p["month"], p["amount_cents"]) for p in case["payments"]] == [
+        (int(M1.strftime("%Y%m")), 31600)]
+    audit = case["audit"][0]
+    assert audit["policy"] == "income-supplement" and len(audit["policy_sha256"]) == 64
+    assert audit["learned"]["revealed"] == {"month": M1.strftime("%Y%m"),
+                                            "net_income_cents": "123400"}
+    assert {p["attribute"] for p in audit["learned"]["predicates"]} == {
+        "net_income_cents", "valid_until", "issue_date"}
+    assert audit["issuers"] == [agencies.did["employer"]]
+
+    # The same proof delivered again (the webhook replayed): nothing happens.
+    from ssi_wallet.agency import runtime, serve
+
+    config = runtime.load_agency("municipality", agencies.path)
+    port, key = serve.webhook_settings(config)
+    url = f"http://127.0.0.1:{port}/webhooks/topic/present_proof_v2_0/"
+    body = {"pres_ex_id": done["pres_ex_id"], "state": "done", "role": "verifier",
+            "verified": "true"}
+    assert httpx.post(url, json=body, trust_env=False).status_code == 401
+    assert httpx.post(url, json=body, headers={"x-api-key": "wrong"},
+                      trust_env=False).status_code == 401
+    for _ in range(2):
+        replay = httpx.post(url, json=body, headers={"x-api-key": key}, trust_env=False,
+                            timeout=30)
+        assert replay.status_code == 200 and replay.json()["status"] == "already"
+
+    # A second proof exchange for the same month: no second payment either.
+    sent = agencies.json("verifier", "request", "--agency", "municipality", "--policy",
+                         "income-supplement", "--connection",
+                         municipality_case["municipality"], "--month", M1.strftime("%Y-%m"))
+    request = _open_request(wallet)
+    wallet.json("requests", "present", request["id"], "--yes")
+    case = _decisions(agencies, "municipality", "INC-1", 2)
+    second = [d for d in case["decisions"] if d["pres_ex_id"] == sent["pres_ex_id"]][0]
+    assert second["outcome"] == "already_paid"
+    assert len(case["payments"]) == 1
+
+
+def test_income_above_minimum_the_wallet_declines_and_nothing_is_owed(
+        agencies: Home, wallet: Home, municipality_case):
+    _issue(agencies, wallet, "employer", municipality_case["employer"], "IncomeStatement",
+           _income(M2, "1600.00 EUR"))
+    before = len(agencies.json("verifier", "cases", "show", "INC-1", "--agency",
+                               "municipality")["decisions"])
+    agencies.json("verifier", "request", "--agency", "municipality", "--policy",
+                  "income-supplement", "--connection", municipality_case["municipality"],
+                  "--month", M2.strftime("%Y-%m"))
+    request = _open_request(wallet)
+    preview = wallet.json("requests", "show", request["id"])
+    assert preview["ready"] is False          # the predicate cannot be proven
+    wallet.json("requests", "decline", request["id"], "--reason", "not below the minimum")
+    case = _decisions(agencies, "municipality", "INC-1", before + 1)
+    last = case["decisions"][-1]
+    assert last["proof_outcome"] == "declined" and last["outcome"] == "not_entitled"
+    assert "nothing is owed" in last["summary"]
+    assert case["audit"][-1]["learned"] == {"revealed": {}, "predicates": []}
+    assert len(case["payments"]) == 1
+
+
+def test_untrusted_issuer_not_entitled_and_audited(agencies: Home, wallet: Home,
+                                                    municipality_case):
+    """Trust is judged at decision time against the agency's current configuration:
+    the request still trusted the lung clinic's statement, the configuration no longer
+    does when the proof is decided (serve catches up after a restart)."""
+    _issue(agencies, wallet, "lung", municipality_case["lung"], "IncomeStatement",
+           _income(M3, "900.00 EUR"))
+    before = len(agencies.json("verifier", "cases", "show", "INC-1", "--agency",
+                               "municipality")["decisions"])
+    agencies.json("verifier", "serve", "--agency", "municipality", "--stop")
+    sent = agencies.json("verifier", "request", "--agency", "municipality", "--policy",
+                         "income-supplement", "--connection", municipality_case["municipality"],
+                         "--month", M3.strftime("%Y-%m"))
+    request = _open_request(wallet)
+    wallet.json("requests", "present", request["id"], "--yes")
+    _add_settings(agencies, "municipality", {"trusted_employers": [agencies.did["employer"]]})
+    agencies.json("verifier", "serve", "--agency", "municipality", "--background")
+    case = _decisions(agencies, "municipality", "INC-1", before + 1)
+    last = [d for d in case["decisions"] if d["pres_ex_id"] == sent["pres_ex_id"]][0]
+    assert last["proof_outcome"] == "not_verified" and last["outcome"] == "not_entitled"
+    audit = [a for a in case["audit"] if a["pres_ex_id"] == sent["pres_ex_id"]][0]
+    assert any("not trusted" in p for p in audit["problems"])
+    assert audit["issuers"] == [agencies.did["lung"]]
+    assert len(case["payments"]) == 1
+
+
+# ----------------------------------------------------------------------------- asbestos
+
+
+def test_asbestos_award_and_the_award_credential_comes_back(agencies: Home, wallet: Home,
+                                                             municipality_case):
+    _issue(agencies, wallet, "lung", municipality_case["lung"], "MedicalDeclaration",
+           {"diagnosis_code": "J61", "diagnosis_date": "2026-09-01",
+            "specialist_ref": "BIG-123", "issue_date": TODAY.isoformat()})
+    svb = _case_connection(agencies, wallet, "svb", "TAS-1")
+    agencies.json("verifier", "request", "--agency", "svb", "--policy",
+                  "asbestos-contribution", "--connection", svb)
+    request = _open_request(wallet)
+    wallet.json("requests", "present", request["id"], "--yes")
+    case = _decisions(agencies, "svb", "TAS-1", 1)
+    decision = case["decisions"][0]
+    assert decision["outcome"] == "awarded", decision
+    assert [(a["scheme"], a["amount_cents"]) for a in case["awards"]] == [("TAS", 1000000)]
+    assert case["audit"][0]["learned"]["revealed"] == {"diagnosis_code": "J61"}
+    # The issue action offers the AsbestosAward over the same connection.
+    offer = _eventually(lambda: wallet.json("offers", "list"))[0]
+    accepted = wallet.json("offers", "accept", offer["id"])
+    award = wallet.json("credentials", "show", accepted["credential_id"])
+    assert award["attributes"]["scheme"] == "TAS"
+    assert award["attributes"]["amount_cents"] == "1000000"
+    assert award["attributes"]["decision_ref"] == decision["values"]["decision_ref"]
+    messages = agencies.json("verifier", "cases", "show", "TAS-1", "--agency", "svb")
+    assert messages["status"] == "awarded TAS"
+
+
+# ----------------------------------------------------------------------------- brake
+
+
+def test_emergency_brake_applied_rechecked_and_lifted_by_revocation(
+        agencies: Home, wallet: Home, municipality_case):
+    cred_ex_id, _ = _issue(
+        agencies, wallet, "municipality", municipality_case["municipality"],
+        "DebtSupportCertificate",
+        {"support_type": "debt-counselling", "municipality": "Eindhoven",
+         "start_date": "2026-06-01", "valid_until": (TODAY + dt.timedelta(days=180)).isoformat(),
+         "case_ref": "SHV-77"})
+    # The citizen connects with his CJIB case invitation; serve requests on connect.
+    _case_connection(agencies, wallet, "cjib", "CJIB-1", "--policy",
+                     str(POLICIES / "emergency-brake.yaml"))
+    request = _open_request(wallet)
+    preview = wallet.json("requests", "show", request["id"])
+    assert preview["revealed"] == {}          # nothing about the debts
+    wallet.json("requests", "present", request["id"], "--yes")
+    case = _decisions(agencies, "cjib", "CJIB-1", 1)
+    assert case["decisions"][0]["outcome"] == "brake_applied"
+    assert case["brake_active"] is True
+    assert case["audit"][0]["learned"]["revealed"] == {}
+
+    agencies.json("verifier", "recheck", "--agency", "cjib", "--case", "CJIB-1")
+    request = _open_request(wallet)
+    wallet.json("requests", "present", request["id"], "--yes")
+    case = _decisions(agencies, "cjib", "CJIB-1", 2)
+    assert case["decisions"][1]["outcome"] == "brake_continued"
+
+    agencies.json("issuer", "revoke", cred_ex_id, "--publish", "--agency", "municipality")
+    time.sleep(1)   # the re-check's non-revocation time must be after the revocation
+    agencies.json("verifier", "recheck", "--agency", "cjib", "--case", "CJIB-1")
+    request = _open_request(wallet)
+    preview = wallet.json("requests", "show", request["id"])
+    assert preview["ready"] is False and "revoked" in " ".join(preview["problems"])
+    wallet.json("requests", "decline", request["id"])
+    case = _decisions(agencies, "cjib", "CJIB-1", 3)
+    assert case["decisions"][2]["outcome"] == "brake_lifted"
+    assert case["brake_active"] is False
+    assert [b["event"] for b in case["brakes"]] == ["applied", "continued", "lifted"]
