@@ -11,7 +11,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ssi_wallet.errors import AlreadyRunningError, NotFoundError, ServiceError, UsageError
+
+from .supervise import is_our_server, log_tail, terminate
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -88,7 +89,7 @@ class LedgerService:
             pid = int(self.dd.pid.read_text().strip())
         except (OSError, ValueError):
             return None
-        if _is_our_server(pid, self.dd.root):
+        if is_our_server(pid, self.dd.root):
             return pid
         self.dd.pid.unlink(missing_ok=True)
         return None
@@ -164,7 +165,7 @@ class LedgerService:
             try:
                 self._wait_ready(proc, timeout)
             except BaseException:
-                _terminate(proc.pid, STOP_TIMEOUT)
+                terminate(proc.pid, STOP_TIMEOUT)
                 proc.wait(timeout=1)
                 self.dd.pid.unlink(missing_ok=True)
                 raise
@@ -227,7 +228,7 @@ class LedgerService:
             if proc.poll() is not None:
                 raise ServiceError(
                     f"the ledger exited during start-up (code {proc.returncode})",
-                    hint=f"see {self.dd.log}:\n{_tail(self.dd.log)}",
+                    hint=f"see {self.dd.log}:\n{log_tail(self.dd.log)}",
                 )
             if all(self.ping(timeout=0.5).values()) and self._tails_up():
                 return
@@ -259,7 +260,7 @@ class LedgerService:
         pid = self.pid()
         if pid is None:
             return {"data_dir": str(self.dd.root), "was_running": False, "stopped": False}
-        forced = _terminate(pid, timeout)
+        forced = terminate(pid, timeout)
         self.dd.pid.unlink(missing_ok=True)
         return {
             "data_dir": str(self.dd.root),
@@ -468,68 +469,3 @@ def _summary(code: str, data: dict) -> str:
         issued, revoked = len(v.get("issued") or []), len(v.get("revoked") or [])
         return f"{data.get('revocRegDefId')} +{issued} -{revoked}"
     return ""
-
-
-def _is_our_server(pid: int, root: Path) -> bool:
-    """True when ``pid`` is alive and is a ledger server (guards against PID reuse)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc: trust the pid file
-    if pid == os.getpid():
-        return True
-    args = [a.decode(errors="replace") for a in cmdline]
-    if "ssi_wallet.ledger" in args:  # a background server: is it this data directory's?
-        return str(root) in args
-    # a foreground run through the CLI
-    return any(a.endswith("ssi-wallet") or a == "ssi_wallet" for a in args) and "ledger" in args
-
-
-def _terminate(pid: int, timeout: float) -> bool:
-    """SIGTERM, wait up to ``timeout``, then SIGKILL. Returns True if it had to kill."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return False
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return False
-    while _alive(pid):
-        time.sleep(0.02)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie that is not our child counts as gone
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _tail(path: Path, lines: int = 10) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
