@@ -146,6 +146,9 @@ class KeyInfo:
     check: str
     kdf: dict[str, Any] | None = None
     keyring_service: str = KEYRING_SERVICE
+    # The keyring entry's name: the wallet id plus a random tag, because the caller's
+    # wallet id need not be unique across data homes sharing one keyring.
+    keyring_entry: str = ""
     created: str = ""
     updated: str = ""
     # Set only while a rekey is under way (or was interrupted): the new key's spec and
@@ -153,6 +156,11 @@ class KeyInfo:
     pending: dict[str, Any] | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> str:
+        """The keyring entry (username under service "ssi-wallet") that holds the key."""
+        return self.keyring_entry or self.wallet_id
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -505,23 +513,28 @@ def create_wallet_key(
         if read_key_info(wallet_dir) is not None:
             raise SsiWalletError(f"{wallet_dir} already has a wallet key: delete the wallet first")
         reason: str | None = None
+        entry = f"{wallet_id}.{secrets.token_hex(4)}"
         if use_keyring is not False:
             key = new_random_key()
             try:
-                # Keyring first, then keyinfo: a crash in between leaves only an entry
-                # that the next attempt overwrites.
-                _kr_set(wallet_id, key)
+                # Keyring first, then keyinfo: a crash in between leaves only an orphan
+                # entry (a key that opens nothing).
+                _kr_set(entry, key)
             except KeyringUnavailable as err:
                 if use_keyring:
                     raise
                 reason = str(err)
             else:
-                info = KeyInfo(wallet_id, "keyring", key_check(key), created=_now())
+                info = KeyInfo(
+                    wallet_id, "keyring", key_check(key), keyring_entry=entry, created=_now()
+                )
                 _write_info(wallet_dir, info)
                 return key, info, None
         kdf = new_kdf_params()
         key = derive_key(read_new_passphrase(), kdf)
-        info = KeyInfo(wallet_id, "passphrase", key_check(key), kdf=kdf, created=_now())
+        info = KeyInfo(
+            wallet_id, "passphrase", key_check(key), kdf=kdf, keyring_entry=entry, created=_now()
+        )
         _write_info(wallet_dir, info)
         return key, info, reason
 
@@ -549,13 +562,13 @@ def load_wallet_key(wallet_dir: Path, *, store_uri: str | None = None) -> str:
             return _resolve_pending(wallet_dir, store_uri)
     if info.method == "keyring":
         try:
-            key = _kr_get(info.wallet_id)
+            key = _kr_get(info.entry)
         except KeyringUnavailable as err:
             raise KeyringUnavailable(f"cannot read the wallet key: {err}") from None
         if key is None:
             raise SecretError(
                 f"the wallet key is missing from the keyring "
-                f"(service {info.keyring_service!r}, entry {info.wallet_id!r})"
+                f"(service {info.keyring_service!r}, entry {info.entry!r})"
             )
         if not _safe_match(key, info.check):
             raise SecretError("the keyring entry for this wallet holds a different key")
@@ -617,7 +630,7 @@ def _keyring_candidates(
     specs = (old_spec, new_spec)
     found: list[str | None] = [None, None]
     if any(s["method"] == "keyring" for s in specs):
-        for entry in (info.wallet_id, info.wallet_id + PENDING_SUFFIX):
+        for entry in (info.entry, info.entry + PENDING_SUFFIX):
             try:
                 value = _kr_get(entry)
             except KeyringUnavailable:
@@ -650,8 +663,8 @@ def _finish_rekey(wallet_dir: Path, info: KeyInfo, new_key: str) -> KeyInfo:
     """The store has the new key: make it the current one, then forget the old one."""
     pending = info.pending or {}
     if pending["method"] == "keyring":
-        if _kr_get(info.wallet_id) != new_key:
-            _kr_set(info.wallet_id, new_key)
+        if _kr_get(info.entry) != new_key:
+            _kr_set(info.entry, new_key)
     done = replace(
         info,
         method=pending["method"],
@@ -662,10 +675,10 @@ def _finish_rekey(wallet_dir: Path, info: KeyInfo, new_key: str) -> KeyInfo:
     _write_info(wallet_dir, done)
     # From here the old key is no longer needed; failures below only leave stale entries.
     with contextlib.suppress(KeyringUnavailable):
-        _kr_delete(info.wallet_id + PENDING_SUFFIX)
+        _kr_delete(info.entry + PENDING_SUFFIX)
     if done.method == "passphrase" and info.method == "keyring":
         with contextlib.suppress(KeyringUnavailable):
-            _kr_delete(info.wallet_id)
+            _kr_delete(info.entry)
     return done
 
 
@@ -675,7 +688,7 @@ def _undo_rekey(wallet_dir: Path, info: KeyInfo) -> KeyInfo:
     _write_info(wallet_dir, undone)
     if (info.pending or {}).get("method") == "keyring":
         with contextlib.suppress(KeyringUnavailable):
-            _kr_delete(info.wallet_id + PENDING_SUFFIX)
+            _kr_delete(info.entry + PENDING_SUFFIX)
     return undone
 
 
@@ -717,7 +730,7 @@ def rekey_wallet(wallet_dir: Path, store_uri: str, *, to_method: Method | None =
             pending["store_uri"] = store_uri
         if method == "keyring":
             new_key = new_random_key()
-            _kr_set(info.wallet_id + PENDING_SUFFIX, new_key)
+            _kr_set(info.entry + PENDING_SUFFIX, new_key)
         else:
             kdf = new_kdf_params()
             new_key = derive_key(read_new_passphrase(env_var=NEW_PASSPHRASE_ENV), kdf)
@@ -754,7 +767,7 @@ def delete_wallet_key(wallet_dir: Path) -> str | None:
     warning: str | None = None
     with wallet_lock(wallet_dir):
         uses_keyring = info.method == "keyring" or (info.pending or {}).get("method") == "keyring"
-        for entry in (info.wallet_id, info.wallet_id + PENDING_SUFFIX):
+        for entry in (info.entry, info.entry + PENDING_SUFFIX):
             try:
                 _kr_delete(entry)
             except KeyringUnavailable as err:

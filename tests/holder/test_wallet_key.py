@@ -64,6 +64,17 @@ def read_marker(uri: str, key: str) -> bytes:
     return bytes(asyncio.run(go()))
 
 
+def entries(service, wallet_dir: Path) -> dict[str, str]:
+    """This wallet's keyring entries, named relative to its entry ("" and "#pending")."""
+    entry = wk.read_key_info(wallet_dir).entry if wk.read_key_info(wallet_dir) else None
+    found = service.items("ssi-wallet")
+    return {
+        name[len(entry) :]: value
+        for name, value in found.items()
+        if entry and name.startswith(entry)
+    }
+
+
 def assert_one_line(err: BaseException) -> str:
     text = str(err)
     assert text and "\n" not in text
@@ -137,7 +148,7 @@ def test_keyring_keeps_the_key_and_keyinfo_does_not(use_secret_service, tmp_path
     key, info, reason = wk.create_wallet_key(wallet_dir, "citizen-1")
     assert reason is None
     assert info.method == "keyring" and info.kdf is None
-    assert use_secret_service.items("ssi-wallet") == {"citizen-1": key}
+    assert entries(use_secret_service, wallet_dir) == {"": key}
     doc = assert_keyinfo_private(wallet_dir, key)
     assert doc["method"] == "keyring" and doc["wallet_id"] == "citizen-1"
     assert wk.load_wallet_key(wallet_dir) == key
@@ -187,8 +198,8 @@ def test_missing_keyring_entry_is_reported(use_secret_service, tmp_path: Path) -
     import keyring
 
     wallet_dir = tmp_path / "wallet"
-    wk.create_wallet_key(wallet_dir, "citizen-5")
-    keyring.delete_password("ssi-wallet", "citizen-5")
+    _, info, _ = wk.create_wallet_key(wallet_dir, "citizen-5")
+    keyring.delete_password("ssi-wallet", info.entry)
     with pytest.raises(SecretError) as err:
         wk.load_wallet_key(wallet_dir)
     assert "missing from the keyring" in assert_one_line(err.value)
@@ -334,7 +345,7 @@ def test_rekey_with_keyring(use_secret_service, tmp_path: Path) -> None:
     assert new != old and new_info.check != info.check and new_info.pending is None
     assert not wk.key_opens_store(uri, old)
     assert read_marker(uri, new) == b"still here"
-    assert use_secret_service.items("ssi-wallet") == {"citizen-12": new}
+    assert entries(use_secret_service, wallet_dir) == {"": new}
     assert_keyinfo_private(wallet_dir, old, new)
 
 
@@ -359,7 +370,7 @@ def test_rekey_passphrase_to_passphrase_and_to_keyring(
     info = wk.rekey_wallet(wallet_dir, uri, to_method="keyring")
     assert info.method == "keyring" and info.kdf is None
     new = wk.load_wallet_key(wallet_dir)
-    assert use_secret_service.items("ssi-wallet") == {"citizen-13": new}
+    assert entries(use_secret_service, wallet_dir) == {"": new}
     assert read_marker(uri, new) == b"still here"
     assert not wk.key_opens_store(uri, mid)
 
@@ -426,7 +437,7 @@ def test_rekey_with_a_wrong_store_key_changes_nothing(use_secret_service, tmp_pa
     with pytest.raises(SecretError, match="does not open"):
         wk.rekey_wallet(wallet_dir, uri)
     assert wk.read_key_info(wallet_dir) == info
-    assert use_secret_service.items("ssi-wallet") == {"citizen-15": key}
+    assert entries(use_secret_service, wallet_dir) == {"": key}
     assert read_marker(uri, other) == b"still here"
 
 
@@ -500,15 +511,15 @@ def test_keyring_rekey_survives_a_crash(
     assert read_marker(uri, key) == b"still here"
     info = wk.read_key_info(wallet_dir)
     assert info.pending is None and info.check == wk.key_check(key)
-    entries = use_secret_service.items("ssi-wallet")
-    assert entries["citizen-16"] == key
+    left = entries(use_secret_service, wallet_dir)
+    assert left[""] == key
     # A crash before keyinfo recorded the rekey may leave a stale "#pending" entry
     # (a key that opens nothing); the next rekey replaces it, and then removes it.
-    assert set(entries) <= {"citizen-16", "citizen-16#pending"}
+    assert set(left) <= {"", "#pending"}
     wk.rekey_wallet(wallet_dir, uri)
     key = wk.load_wallet_key(wallet_dir)
     assert read_marker(uri, key) == b"still here"
-    assert use_secret_service.items("ssi-wallet") == {"citizen-16": key}
+    assert entries(use_secret_service, wallet_dir) == {"": key}
 
 
 def test_passphrase_change_survives_a_crash_after_the_store(
@@ -573,7 +584,7 @@ def test_a_failing_store_rekey_leaves_the_old_key(use_secret_service, tmp_path, 
         wk.rekey_wallet(wallet_dir, uri)
     assert wk.read_key_info(wallet_dir).pending is None
     assert wk.load_wallet_key(wallet_dir) == old
-    assert use_secret_service.items("ssi-wallet") == {"citizen-19": old}
+    assert entries(use_secret_service, wallet_dir) == {"": old}
     assert read_marker(uri, old) == b"still here"
 
 
@@ -674,7 +685,7 @@ def test_switch_to_keyring_survives_a_crash_without_asking_the_passphrase(
     assert read_marker(uri, key) == b"still here"
     info = wk.read_key_info(wallet_dir)
     assert info.method == "keyring" and info.pending is None and info.kdf is None
-    assert use_secret_service.items("ssi-wallet") == {"citizen-21": key}
+    assert entries(use_secret_service, wallet_dir) == {"": key}
 
 
 def test_a_slow_bus_is_retried_not_taken_for_no_keyring(
@@ -702,3 +713,16 @@ def test_passphrase_unicode_normalisation() -> None:
     kdf = wk.new_kdf_params()
     composed, decomposed = "caf\u00e9 au lait!", "cafe\u0301 au lait!"
     assert wk.derive_key(composed, kdf) == wk.derive_key(decomposed, kdf)
+
+
+def test_same_wallet_id_in_two_homes_keeps_two_keys(use_secret_service, tmp_path: Path) -> None:
+    """Callers use one wallet id ("citizen") in every data home: the keyring entries must
+    not collide, or a second `init` would overwrite the first wallet's key."""
+    first, second = tmp_path / "home1" / "wallet", tmp_path / "home2" / "wallet"
+    key1, info1, _ = wk.create_wallet_key(first, "citizen")
+    key2, info2, _ = wk.create_wallet_key(second, "citizen")
+    assert info1.entry != info2.entry and info1.entry.startswith("citizen")
+    assert wk.load_wallet_key(first) == key1 and wk.load_wallet_key(second) == key2
+    wk.delete_wallet_key(second)
+    assert wk.load_wallet_key(first) == key1
+    assert use_secret_service.items("ssi-wallet") == {info1.entry: key1}
