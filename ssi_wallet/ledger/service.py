@@ -158,6 +158,7 @@ class LedgerService:
                     start_new_session=True,
                     close_fds=True,
                     cwd=str(self.dd.root),
+                    env=_child_env(),
                 )
             finally:
                 log.close()
@@ -443,6 +444,16 @@ class LedgerService:
         stopped = self.stop()
         shutil.rmtree(root)
         return {"data_dir": str(root), "removed": True, "was_running": stopped["was_running"]}
+
+
+def _child_env() -> dict[str, str]:
+    """The environment for the server: ours, with this package importable from any cwd."""
+    import ssi_wallet
+
+    env = dict(os.environ)
+    src = str(Path(ssi_wallet.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def _summary(code: str, data: dict) -> str:
