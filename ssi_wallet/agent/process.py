@@ -377,6 +377,9 @@ def _choose_ports(spec: AgentSpec) -> tuple[int, int]:
             if port is None:
                 family = socket.AF_INET6 if ":" in host else socket.AF_INET
                 sock = socket.socket(family, socket.SOCK_STREAM)
+                # As ACA-Py's server does: our old connections in TIME_WAIT must not
+                # block the port, while a live listener on it still does (Linux).
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     sock.bind((host, remembered.get(slot, 0)))
                 except OSError:
