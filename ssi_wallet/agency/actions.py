@@ -57,10 +57,11 @@ def run_pending(store: CaseStore, client: AdminClient, agency: AgencyConfig,
                              connection_id=row["connection_id"],
                              key=f"{row['pres_ex_id']}:{row['seq']}")
         except SsiWalletError as error:
-            retry = row["attempts"] < MAX_ATTEMPTS
+            attempt = row["attempts"] + 1        # claiming counted it in the database
+            retry = attempt < MAX_ATTEMPTS
             store.finish_action(row["id"], ok=False, error=str(error)[:300], retry=retry)
             log.warning("action %s of %s failed (attempt %s): %s", row["kind"],
-                        row["pres_ex_id"], row["attempts"], error)
+                        row["pres_ex_id"], attempt, error)
             results.append({"kind": row["kind"], "ok": False, "error": str(error)})
             continue
         store.finish_action(row["id"], ok=True, result=result)

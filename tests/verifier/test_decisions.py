@@ -1,0 +1,246 @@
+"""Deciding proof exchanges against a fake agent: exactly once, replays, crashes mid-
+workflow, payments unique per case and month, the brake's history, the action outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ssi_wallet.agency import verifier, workflows
+from ssi_wallet.agency.cases import open_case_store
+from ssi_wallet.agency.config import parse_agency_config
+from ssi_wallet.agency.policy import load_policy
+from ssi_wallet.errors import ServiceError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EMPLOYER = "Th7MpTaRZVRYnPiabds81Y"
+MUNI = "7Tqg6BwSSWapxgUDm9KKgg"
+
+
+class FakeAgent:
+    """Just enough of ACA-Py's admin API: connections, send-request, records, messages."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+        self.posts: list[tuple[str, Any]] = []
+        self.fail_messages = 0
+        self.counter = 0
+
+    def get(self, path: str, params: dict | None = None) -> Any:
+        if path.startswith("/connections/"):
+            return {"connection_id": path.rsplit("/", 1)[1], "state": "active"}
+        if path == "/present-proof-2.0/records":
+            return {"results": [r for r in self.records.values()
+                                if r["state"] == (params or {}).get("state")]}
+        return self.records[path.rsplit("/", 1)[1]]
+
+    def post(self, path: str, json: Any = None, params: dict | None = None) -> Any:
+        self.posts.append((path, json))
+        if path == "/present-proof-2.0/send-request":
+            self.counter += 1
+            pres_ex_id = f"pres-{self.counter}"
+            self.records[pres_ex_id] = {
+                "pres_ex_id": pres_ex_id, "state": "request-sent",
+                "connection_id": json["connection_id"],
+                "by_format": {"pres_request": json["presentation_request"]}}
+            return {"pres_ex_id": pres_ex_id, "state": "request-sent"}
+        if path.endswith("/send-message"):
+            if self.fail_messages:
+                self.fail_messages -= 1
+                raise ServiceError("agent busy")
+            return {}
+        raise AssertionError(path)
+
+    def answer(self, pres_ex_id: str, *, revealed: dict[str, str] | None = None,
+               issuer: str = EMPLOYER, schema: str = "IncomeStatement",
+               verified: str = "true", declined: bool = False) -> None:
+        record = self.records[pres_ex_id]
+        if declined:
+            record["state"] = "abandoned"
+            return
+        request = record["by_format"]["pres_request"]["indy"]
+        group = {}
+        for referent, spec in request["requested_attributes"].items():
+            group[referent] = {"sub_proof_index": 0, "values": {
+                n: {"raw": revealed[n], "encoded": "1"} for n in spec["names"]}}
+        record.update(state="done", verified=verified)
+        record["by_format"]["pres"] = {"indy": {
+            "requested_proof": {"revealed_attr_groups": group, "revealed_attrs": {},
+                                "self_attested_attrs": {}, "unrevealed_attrs": {},
+                                "predicates": {r: {"sub_proof_index": 0}
+                                               for r in request["requested_predicates"]}},
+            "identifiers": [{"schema_id": f"{issuer}:2:{schema}:1.0",
+                             "cred_def_id": f"{issuer}:3:CL:9:default",
+                             "rev_reg_id": None, "timestamp": None}]}}
+
+
+def _agency(tmp_path: Path, name: str, **settings):
+    doc = {"name": name, "roles": ["verifier"],
+           "figures": {"social_minimum": [{"from": "2000-01-01", "value": "1500.00 EUR"},
+                                          {"from": "2026-10-01", "value": "1550.00 EUR"}],
+                       "tas_contribution": [{"from": "2000-01-01", "value": "10000 EUR"}]},
+           "settings": {"trusted_employers": [EMPLOYER],
+                        "recognised_municipalities": [MUNI], **settings}}
+    root = tmp_path / name
+    root.mkdir(exist_ok=True)
+    return parse_agency_config(doc, root / "agency.yaml")
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    config = _agency(tmp_path, "municipality")
+    return config, FakeAgent(), open_case_store(config)
+
+
+INCOME = load_policy(EXAMPLES / "policies" / "income-supplement.yaml")
+BRAKE = load_policy(EXAMPLES / "policies" / "emergency-brake.yaml")
+
+
+def test_payment_once_per_proof_and_per_month(setup) -> None:
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202610)
+    assert sent["case_ref"] == "C-c1"
+    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
+                                               "net_income_cents": "123400"})
+    first = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert first.status == "decided"
+    assert first.decision["outcome"] == "entitled"
+    assert first.decision["values"]["amount_cents"] == 31600      # 1550.00 - 1234.00
+    again = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert again.status == "already" and again.decision == first.decision
+    # another exchange for the same month pays nothing
+    other = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202610)
+    agent.answer(other["pres_ex_id"], revealed={"month": "202610",
+                                                "net_income_cents": "100000"})
+    assert verifier.process_exchange(config, agent, other["pres_ex_id"]).decision[
+        "outcome"] == "already_paid"
+    assert store.payments_count("C-c1") == 1
+    # September: the older minimum (1500.00) applies
+    sept = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202609)
+    agent.answer(sept["pres_ex_id"], revealed={"month": "202609",
+                                               "net_income_cents": "140000"})
+    decided = verifier.process_exchange(config, agent, sept["pres_ex_id"])
+    assert decided.decision["values"]["amount_cents"] == 10000
+    assert store.payments_count("C-c1") == 2
+
+
+def test_declined_is_not_entitled_and_learns_nothing(setup) -> None:
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c2", month=202610)
+    agent.answer(sent["pres_ex_id"], declined=True)
+    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert out.decision["outcome"] == "not_entitled"
+    assert store.audit_of(sent["pres_ex_id"])["learned"] == {"revealed": {}, "predicates": []}
+    assert store.payments_count() == 0
+    # the declined outcome's action (a message) ran from the outbox
+    assert [p for p, _ in agent.posts if p.endswith("send-message")]
+
+
+def test_untrusted_issuer_is_not_entitled_and_audited(setup) -> None:
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c3", month=202610)
+    agent.answer(sent["pres_ex_id"], issuer=MUNI,
+                 revealed={"month": "202610", "net_income_cents": "1000"})
+    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert out.decision["outcome"] == "not_entitled"
+    audit = store.audit_of(sent["pres_ex_id"])
+    assert audit["proof_outcome"] == "not_verified" and audit["issuers"] == [MUNI]
+    assert any("not trusted" in p for p in audit["problems"])
+    assert store.payments_count() == 0
+
+
+def test_crash_mid_workflow_leaves_nothing_and_is_retried(setup, monkeypatch) -> None:
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c4", month=202610)
+    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
+                                               "net_income_cents": "123400"})
+    real = workflows.decide
+
+    def crash(ctx):
+        real(ctx)                      # the payment row is written ...
+        raise RuntimeError("power cut")  # ... and the process dies before the commit
+
+    monkeypatch.setattr(workflows, "decide", crash)
+    with pytest.raises(RuntimeError):
+        verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert store.payments_count() == 0
+    assert store.get_exchange(sent["pres_ex_id"]).status == "requested"
+    monkeypatch.setattr(workflows, "decide", real)
+    caught = verifier.catch_up(config, agent)          # what serve does when it starts
+    assert [o.decision["outcome"] for o in caught] == ["entitled"]
+    assert store.payments_count() == 1
+    assert verifier.catch_up(config, agent) == []
+
+
+def test_failed_action_is_retried_from_the_outbox(setup) -> None:
+    config, agent, store = setup
+    agent.fail_messages = 1
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c5", month=202610)
+    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
+                                               "net_income_cents": "123400"})
+    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert [a["ok"] for a in out.actions if a["kind"] == "message"] == [False]
+    verifier.catch_up(config, agent)
+    statuses = {a["kind"]: a["status"] for a in store.actions_of(sent["pres_ex_id"])}
+    assert statuses["message"] == "done"
+    assert sum(p.endswith("send-message") for p, _ in agent.posts) == 2   # failed, then ok
+    verifier.catch_up(config, agent)
+    assert sum(p.endswith("send-message") for p, _ in agent.posts) == 2   # never again
+
+
+def test_brake_applied_continued_lifted(tmp_path: Path) -> None:
+    config = _agency(tmp_path, "cjib")
+    agent, store = FakeAgent(), open_case_store(config)
+    store.add_invitation("CJIB-9", "invi-1", workflow="emergency_brake",
+                         policy_path=str(BRAKE.path))
+    linked = verifier.on_connection(config, agent, {"state": "active", "connection_id": "c9",
+                                                    "invitation_msg_id": "invi-1"})
+    assert linked["case_ref"] == "CJIB-9" and linked["request"]["case_ref"] == "CJIB-9"
+    # a redelivered connections event does not ask twice
+    again = verifier.on_connection(config, agent, {"state": "active", "connection_id": "c9",
+                                                   "invitation_msg_id": "invi-1"})
+    assert "request" not in again
+    first = linked["request"]["pres_ex_id"]
+    agent.answer(first, issuer=MUNI, schema="DebtSupportCertificate", revealed={})
+    assert verifier.process_exchange(config, agent, first).decision["outcome"] == \
+        "brake_applied"
+    assert store.brake_active("CJIB-9")
+    assert verifier.recheck_due(config, agent, interval=3600) == []   # not due yet
+    sent = verifier.recheck_due(config, agent, interval=0)
+    assert [s["case_ref"] for s in sent] == ["CJIB-9"]
+    agent.answer(sent[0]["pres_ex_id"], issuer=MUNI, schema="DebtSupportCertificate",
+                 revealed={})
+    assert verifier.process_exchange(config, agent, sent[0]["pres_ex_id"]).decision[
+        "outcome"] == "brake_continued"
+    revoked = verifier.recheck(config, agent, "CJIB-9")
+    agent.answer(revoked["pres_ex_id"], issuer=MUNI, schema="DebtSupportCertificate",
+                 revealed={}, verified="false")
+    out = verifier.process_exchange(config, agent, revoked["pres_ex_id"])
+    assert out.decision["outcome"] == "brake_lifted"
+    summary = store.case_summary("CJIB-9")
+    assert [b["event"] for b in summary["brakes"]] == ["applied", "continued", "lifted"]
+    assert summary["brake_active"] is False
+
+
+def test_brake_needs_the_case_invitation(tmp_path: Path) -> None:
+    config = _agency(tmp_path, "cjib")
+    agent = FakeAgent()
+    sent = verifier.send_request(config, agent, BRAKE, connection_id="c10")
+    agent.answer(sent["pres_ex_id"], issuer=MUNI, schema="DebtSupportCertificate",
+                 revealed={})
+    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    assert out.decision["outcome"] == "not_applied"
+
+
+def test_unknown_exchange_is_not_ours(setup) -> None:
+    config, agent, _ = setup
+    assert verifier.process_exchange(config, agent, "someone-elses").status == "unknown"
+
+
+def test_as_of_date_is_recorded(setup) -> None:
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c11", month=202603)
+    assert store.get_exchange(sent["pres_ex_id"]).as_of == dt.date(2026, 3, 1)
