@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="base port")
     serve.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"))
+    serve.add_argument(
+        "--exit-with-pid",
+        type=int,
+        default=None,
+        help="stop when this process is gone (test fixtures)",
+    )
     serve.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -39,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .server import run
 
-    run(data_dir, synchronous=args.synchronous)
+    run(data_dir, synchronous=args.synchronous, exit_with_pid=args.exit_with_pid)
     return 0
 
 

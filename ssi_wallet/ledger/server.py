@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import signal
 import time
 from collections import OrderedDict
@@ -114,6 +115,27 @@ class Dispatcher:
         return reply
 
 
+def _stop_check(stopping: dict[str, bool], owner: int | None) -> Callable[[], bool]:
+    """True once asked to stop, or once the owning process (tests) has died."""
+    last = [0.0]
+
+    def check() -> bool:
+        if stopping["flag"]:
+            return True
+        if owner is not None and time.monotonic() - last[0] > 1.0:
+            last[0] = time.monotonic()
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                log.info("owner process %d is gone: stopping", owner)
+                return True
+            except PermissionError:
+                pass
+        return False
+
+    return check
+
+
 def open_core(data_dir: DataDir, synchronous: str = "FULL") -> LedgerCore:
     """Load the ledger from its data directory (creating the domain genesis on first run)."""
     settings = data_dir.load()
@@ -123,9 +145,12 @@ def open_core(data_dir: DataDir, synchronous: str = "FULL") -> LedgerCore:
 
 
 def run(
-    data_dir: DataDir, synchronous: str = "FULL", on_ready: Callable[[], None] | None = None
+    data_dir: DataDir,
+    synchronous: str = "FULL",
+    on_ready: Callable[[], None] | None = None,
+    exit_with_pid: int | None = None,
 ) -> None:
-    """Serve until SIGTERM/SIGINT."""
+    """Serve until SIGTERM/SIGINT (or until process ``exit_with_pid`` is gone)."""
     settings = data_dir.load()
     seeds = data_dir.node_seeds()
     core = open_core(data_dir, synchronous)
@@ -151,7 +176,7 @@ def run(
     if on_ready:
         on_ready()
     try:
-        serve_forever(transport, Dispatcher(core), lambda: stopping["flag"])
+        serve_forever(transport, Dispatcher(core), _stop_check(stopping, exit_with_pid))
     finally:
         for s, h in old.items():
             signal.signal(s, h)

@@ -123,11 +123,14 @@ class LedgerService:
         port: int | None = None,
         timeout: float = START_TIMEOUT,
         synchronous: str = "FULL",
+        exit_with_pid: int | None = None,
     ) -> LedgerInfo:
         """Start in the background; return once every node answers a ping.
 
         ``synchronous`` is SQLite's: FULL (default) fsyncs every accepted write before
         its reply; NORMAL survives a killed process but not a power cut (benchmarks).
+        ``exit_with_pid`` ties the server's life to a process (test fixtures: no leaks
+        when the test runner is killed).
         """
         if synchronous not in ("FULL", "NORMAL"):
             raise UsageError("synchronous must be FULL or NORMAL")
@@ -151,6 +154,7 @@ class LedgerService:
                         str(self.dd.root),
                         "--synchronous",
                         synchronous,
+                        *(["--exit-with-pid", str(exit_with_pid)] if exit_with_pid else []),
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=log,

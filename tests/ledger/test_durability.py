@@ -128,3 +128,23 @@ def test_kill_9_during_burst_loses_no_acknowledged_write(ledger_factory):
         assert got["data"]["rootHash"] == root and got["data"]["ledgerSize"] == size
 
     run(check())
+
+
+def test_server_tied_to_an_owner_stops_when_the_owner_dies(tmp_path):
+    from ssi_wallet.ledger.service import LedgerService
+
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    service = LedgerService(tmp_path / "owned")
+    try:
+        service.start(nodes=1, exit_with_pid=owner.pid)
+        pid = service.pid()
+        assert pid
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 10
+        while service.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert service.pid() is None
+    finally:
+        owner.kill()
+        service.stop()

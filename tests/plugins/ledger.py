@@ -1,7 +1,8 @@
 """Fixtures for a running embedded ledger in a temporary directory.
 
 Every ledger started here is a real server process, started in the background and
-stopped by PID at teardown. Well-known sandbox seeds are allowed here (tests only).
+stopped by PID at teardown; it also stops by itself if the test process dies.
+Well-known sandbox seeds are allowed here (tests only).
 
 - ``ledger`` (session): a shared 4-node ledger for tests that only add to it.
 - ``ledger_factory``: start more ledgers (1 or 4 nodes) with their own data dirs.
@@ -10,6 +11,7 @@ stopped by PID at teardown. Well-known sandbox seeds are allowed here (tests onl
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -49,7 +51,7 @@ class RunningLedger:
 
     def restart(self) -> None:
         self.service.stop()
-        self.info = self.service.start()
+        self.info = self.service.start(exit_with_pid=os.getpid())
 
 
 @dataclass
@@ -89,7 +91,7 @@ def session_ledger_factory(
     def _start(nodes: int = 4, data_dir: Path | None = None) -> RunningLedger:
         service = LedgerService(data_dir or tmp_path_factory.mktemp(f"ledger{nodes}"))
         ledger_registry.append(service)
-        return RunningLedger(service, service.start(nodes=nodes))
+        return RunningLedger(service, service.start(nodes=nodes, exit_with_pid=os.getpid()))
 
     return _start
 
@@ -102,7 +104,7 @@ def ledger_factory(tmp_path: Path) -> Iterator[LedgerFactory]:
     def _start(nodes: int = 4, data_dir: Path | None = None) -> RunningLedger:
         service = LedgerService(data_dir or tmp_path / f"ledger{len(started)}")
         started.append(service)
-        return RunningLedger(service, service.start(nodes=nodes))
+        return RunningLedger(service, service.start(nodes=nodes, exit_with_pid=os.getpid()))
 
     yield _start
     for service in started:
