@@ -70,7 +70,7 @@ def _wire(service: LedgerService, trustee: KeyPair, n: int, warmup: int) -> dict
     """The same rounds over a raw ZMQ/CURVE client: the ledger's own share of the latency."""
     import base58
 
-    from ssi_wallet.ledger.client import NodeClient
+    from ssi_wallet.ledger.client import NodeClient, reply_for
     from ssi_wallet.ledger.signing import signing_input
 
     settings = service.dd.load()
@@ -90,7 +90,7 @@ def _wire(service: LedgerService, trustee: KeyPair, n: int, warmup: int) -> dict
             }
             req["signature"] = base58.b58encode(trustee.sign(signing_input(req))).decode()
             t = time.perf_counter()
-            got = client.send_all(json.dumps(req).encode(), 5, enough=f_plus_1)
+            got = client.send_all(json.dumps(req).encode(), 5, f_plus_1, reply_for(req["reqId"]))
             w = (time.perf_counter() - t) * 1000
             read = {
                 "identifier": None,
@@ -99,7 +99,9 @@ def _wire(service: LedgerService, trustee: KeyPair, n: int, warmup: int) -> dict
                 "operation": {"type": "105", "dest": kp.did},
             }
             t = time.perf_counter()
-            got2 = client.send_all(json.dumps(read).encode(), 5, enough=min(2, len(nodes)))
+            got2 = client.send_all(
+                json.dumps(read).encode(), 5, min(2, len(nodes)), reply_for(read["reqId"])
+            )
             r = (time.perf_counter() - t) * 1000
             assert len(got) >= f_plus_1 and got2
             if i >= warmup:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import zmq
@@ -45,17 +46,19 @@ class NodeClient:
         self.close()
 
     def send_all(
-        self, payload: bytes, timeout: float, enough: int | None = None
+        self,
+        payload: bytes,
+        timeout: float,
+        enough: int | None = None,
+        accept: Callable[[bytes], bool] | None = None,
     ) -> dict[str, bytes]:
         """Send ``payload`` to every node; return the replies that came back in time.
 
-        With ``enough``, return as soon as that many replies are in; later replies are
-        discarded before the next send.
+        With ``enough``, return as soon as that many replies are in. ``accept`` filters
+        out late replies to an earlier request (for example by reqId).
         """
         poller = zmq.Poller()
         for _, sock in self.sockets:
-            while sock.poll(0):  # late replies to an earlier request
-                sock.recv()
             sock.send(payload)
             poller.register(sock, zmq.POLLIN)
         replies: dict[str, bytes] = {}
@@ -67,8 +70,10 @@ class NodeClient:
                 break
             for sock, _ in poller.poll(int(left * 1000) + 1):
                 alias = next(a for a, s in self.sockets if s is sock)
-                replies[alias] = sock.recv()
-                poller.unregister(sock)
+                raw = sock.recv()
+                if accept is None or accept(raw):
+                    replies[alias] = raw
+                    poller.unregister(sock)
         return replies
 
     def ping(self, timeout: float = 1.0) -> dict[str, bool]:
@@ -78,9 +83,28 @@ class NodeClient:
 
     def submit(self, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         """Send a request to every node and return the first final answer (REPLY/REQNACK/REJECT)."""
-        got = self.send_all(json.dumps(request).encode(), timeout)
+        got = self.send_all(
+            json.dumps(request).encode(), timeout, accept=reply_for(request["reqId"])
+        )
         for raw in got.values():
             msg = json.loads(raw)
             if msg.get("op") in ("REPLY", "REQNACK", "REJECT"):
                 return msg
         raise TimeoutError("no node answered")
+
+
+def reply_for(req_id: int) -> Callable[[bytes], bool]:
+    """A reply filter: only answers to this reqId."""
+
+    def accept(raw: bytes) -> bool:
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            return False
+        result = msg.get("result") if isinstance(msg, dict) else None
+        got = msg.get("reqId") if isinstance(msg, dict) else None
+        if got is None and isinstance(result, dict):
+            got = result.get("reqId", result.get("txn", {}).get("metadata", {}).get("reqId"))
+        return got == req_id
+
+    return accept
