@@ -614,6 +614,24 @@ def restrictions_for(policy: Policy, agency: AgencyConfig | None) -> list[dict[s
     return out
 
 
+def request_restrictions(trusted: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The restrictions to put in the request for these trusted-issuer entries.
+
+    ACA-Py 0.12.8's holder ANDs a request's restriction list when it looks for matching
+    credentials (aries_cloudagent/indy/credx/holder.py, `{"$and": [exist] + restr}`)
+    instead of OR-ing it as AnonCreds means it, so a request naming two trusted issuers
+    would find no credential in any stock wallet. With several entries the request
+    carries only what they all share (e.g. the schema name); the trusted-issuer list is
+    then enforced when the proof is decided (`check_presentation`), as it always is.
+    """
+    if len(trusted) <= 1:
+        return [dict(r) for r in trusted]
+    common = dict(trusted[0])
+    for other in trusted[1:]:
+        common = {k: v for k, v in common.items() if other.get(k) == v}
+    return [common] if common else []
+
+
 def build_request(policy: Policy, agency: AgencyConfig | None, *,
                   as_of: dt.date | None = None, today: dt.date | None = None,
                   now: int | None = None, month: int | None = None) -> BuiltRequest:
@@ -627,12 +645,12 @@ def build_request(policy: Policy, agency: AgencyConfig | None, *,
     as_of = as_of or today
     now = int(time.time()) if now is None else now
     names = attribute_names(policy, agency)
-    restrictions = restrictions_for(policy, agency)
+    restrictions = request_restrictions(restrictions_for(policy, agency))
     reveal = tuple(names.get(n, n) for n in policy.reveal)
     attr_restrictions = [dict(r) for r in restrictions]
     if month is not None and "month" in reveal:
-        for r in attr_restrictions:
-            r["attr::month::value"] = str(month)
+        attr_restrictions = [{**r, "attr::month::value": str(month)}
+                             for r in attr_restrictions or [{}]]
     predicates: list[ResolvedPredicate] = []
     for index, predicate in enumerate(policy.predicates):
         attribute = names.get(predicate.attribute, predicate.attribute)

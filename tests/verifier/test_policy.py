@@ -245,3 +245,14 @@ def test_parser_never_crashes_on_policy_fragments(parts) -> None:
         parse_policy_text("\n".join(parts))
     except PolicyError as error:
         assert "\n" not in str(error)
+
+
+def test_several_trusted_issuers_share_one_restriction() -> None:
+    """ACA-Py 0.12.8's holder ANDs restriction lists: the request carries what the trusted
+    issuers share; the list itself is enforced when the proof is decided."""
+    policy = parse_policy_text(BASE)
+    built = build_request(policy, agency(trusted_employers=[EMPLOYER, OTHER]), month=202610)
+    assert built.request["requested_attributes"]["reveal"]["restrictions"] == [
+        {"schema_name": "IncomeStatement", "attr::month::value": "202610"}]
+    for pred in built.request["requested_predicates"].values():
+        assert pred["restrictions"] == [{"schema_name": "IncomeStatement"}]
