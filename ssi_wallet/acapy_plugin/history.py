@@ -7,10 +7,8 @@ are encrypted with the wallet key and go wherever the wallet goes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import uuid
 from typing import Any
 
 from aries_cloudagent.config.injection_context import InjectionContext
@@ -26,12 +24,11 @@ from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import 
 )
 from aries_cloudagent.protocols.present_proof.v2_0.messages.pres_format import V20PresFormat
 from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import V20PresExRecord
-from aries_cloudagent.storage.base import BaseStorage
 from aries_cloudagent.storage.error import StorageNotFoundError
-from aries_cloudagent.storage.record import StorageRecord
+
+from ssi_wallet.acapy_plugin import records
 
 LOGGER = logging.getLogger(__name__)
-RECORD_TYPE = "ssi_wallet_history"
 KINDS = (
     "disclosure",
     "declined",
@@ -53,29 +50,17 @@ def subscribe(context: InjectionContext) -> None:
 
 
 async def add_entry(session: ProfileSession, entry: dict[str, Any]) -> dict[str, Any]:
-    """Store one entry; `id` and `at` are filled in when missing."""
+    """Store one entry; `at` is filled in when missing."""
     if entry.get("kind") not in KINDS:
         raise ValueError(f"unknown history kind {entry.get('kind')!r}")
-    entry = {"id": str(uuid.uuid4()), "at": _now(), **entry}
-    tags = {"kind": entry["kind"]}
-    if entry.get("connection_id"):
-        tags["connection_id"] = str(entry["connection_id"])
-    storage = session.inject(BaseStorage)
-    await storage.add_record(StorageRecord(RECORD_TYPE, json.dumps(entry), tags, entry["id"]))
-    return entry
+    return await records.add(session, "history", {"at": _now(), **entry})
 
 
 async def list_entries(session: ProfileSession, *, kind: str | None = None,
                        connection_id: str | None = None) -> list[dict[str, Any]]:
     """All entries, oldest first, optionally of one kind or one connection."""
-    query: dict[str, str] = {}
-    if kind:
-        query["kind"] = kind
-    if connection_id:
-        query["connection_id"] = connection_id
-    storage = session.inject(BaseStorage)
-    records = await storage.find_all_records(RECORD_TYPE, query)
-    entries = [json.loads(record.value) for record in records]
+    query = {k: v for k, v in {"kind": kind, "connection_id": connection_id}.items() if v}
+    entries = await records.find(session, "history", query)
     return sorted(entries, key=lambda entry: entry["at"])
 
 

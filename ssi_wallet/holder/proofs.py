@@ -199,7 +199,8 @@ def present(client: AdminClient, plan: Plan, *, timeout: float = 60.0) -> dict[s
     )
 
 
-def decline(client: AdminClient, request_id: str, *, reason: str | None = None) -> None:
+def decline(client: AdminClient, request_id: str, *, reason: str | None = None,
+            consent_id: str | None = None) -> None:
     """Refuse the request: the verifier gets a problem report, the history a note."""
     request = get_request(client, request_id)
     if request.state != OPEN_STATE:
@@ -209,7 +210,8 @@ def decline(client: AdminClient, request_id: str, *, reason: str | None = None) 
     from ssi_wallet.holder.history import record_event
 
     record_event(client, "declined", connection_id=request.connection_id,
-                 pres_ex_id=request_id, request_name=request.name, reason=reason)
+                 pres_ex_id=request_id, request_name=request.name, reason=reason,
+                 consent_id=consent_id)
 
 
 # --- internals ----------------------------------------------------------------------------

@@ -85,10 +85,10 @@ def offer_income(issuer: IssuerSetup, connection_id: str, values: dict[str, str]
 def request_proof(verifier: StockAgent, connection_id: str, *,
                   attributes: dict[str, Any] | None = None,
                   predicates: dict[str, Any] | None = None,
-                  non_revoked: bool = True) -> str:
+                  non_revoked: bool = True, name: str = "proof") -> str:
     now = int(time.time())
     indy: dict[str, Any] = {
-        "name": "proof", "version": "1.0",
+        "name": name, "version": "1.0",
         "requested_attributes": attributes or {},
         "requested_predicates": predicates or {},
     }

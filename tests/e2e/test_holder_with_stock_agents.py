@@ -191,6 +191,52 @@ def test_agent_restart_keeps_everything(wallet, credential_id) -> None:
     assert wallet.json("history") == history
 
 
+def test_standing_consent_answers_same_scope_only(agents, issuer, wallet, connections,
+                                                 credential_id) -> None:
+    verifier, conn = agents["verifier"], connections["verifier"]
+    predicate = {"income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
+                            "restrictions": [{"cred_def_id": issuer.cred_def_id}]}}
+    month = {"month": {"name": "month",
+                       "restrictions": [{"cred_def_id": issuer.cred_def_id}]}}
+    first = request_proof(verifier, conn["agent"], attributes=month, predicates=predicate,
+                          name="income-check")
+    wallet("requests", "present", _open_request(wallet), "--yes").check()
+    assert wait_verifier_state(verifier, first, ("done",))["verified"] == "true"
+    consent = wallet.json("consent", "grant", "--connection", conn["holder"],
+                          "--policy", "income-check", "--until", "2099-12-31")
+    assert consent["state"] == "active"
+
+    # Same scope: answered by the wallet's agent with no command running.
+    second = request_proof(verifier, conn["agent"], attributes=month, predicates=predicate,
+                           name="income-check")
+    record = wait_verifier_state(verifier, second, ("done", "abandoned"))
+    assert record["verified"] == "true"
+    assert wallet.json("requests", "list") == []
+    answered = [e for e in wallet.json("history") if e.get("pres_ex_id")
+                and e["kind"] == "disclosure" and e.get("consent_id") == consent["id"]]
+    assert len(answered) == 1 and answered[0]["revealed"] == {"month": "202610"}
+
+    # One attribute more: waits for the citizen.
+    more = {**month, "employer": {"name": "employer_name",
+                                  "restrictions": [{"cred_def_id": issuer.cred_def_id}]}}
+    third = request_proof(verifier, conn["agent"], attributes=more, predicates=predicate,
+                          name="income-check")
+    waiting = _open_request(wallet)
+    time.sleep(2)  # give the consent check every chance to (wrongly) answer
+    assert verifier.admin.get(f"/present-proof-2.0/records/{third}")["state"] == "request-sent"
+    wallet("requests", "decline", waiting).check()
+
+    # After revoking, the same scope is no longer answered automatically.
+    wallet("consent", "revoke", consent["id"]).check()
+    fourth = request_proof(verifier, conn["agent"], attributes=month, predicates=predicate,
+                           name="income-check")
+    pending = _open_request(wallet)
+    time.sleep(2)
+    assert verifier.admin.get(f"/present-proof-2.0/records/{fourth}")["state"] == "request-sent"
+    assert [c["state"] for c in wallet.json("consent", "list")] == ["revoked"]
+    wallet("requests", "decline", pending).check()
+
+
 def test_revocation_is_seen_and_never_used_silently(agents, issuer, wallet, connections,
                                                     credential_id) -> None:
     issuer_agent, verifier = agents["issuer"], agents["verifier"]

@@ -1,0 +1,48 @@
+"""Background work the wallet does inside its agent: answering under standing consent
+and evaluating eligibility when a credential arrives.
+
+That work is the same code the CLI runs (`ssi_wallet.holder`), which speaks the admin
+API; here it runs in a worker thread against the agent's own admin API on loopback, so
+the event loop stays free and there is one implementation of each rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aries_cloudagent.core.profile import Profile
+
+LOGGER = logging.getLogger(__name__)
+_tasks: set[asyncio.Task] = set()
+
+
+def self_client(profile: Profile):
+    """An admin-API client of this very agent."""
+    from ssi_wallet.agent.admin import AdminClient
+
+    settings = profile.settings
+    host = settings.get("admin.host") or "127.0.0.1"
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    url = f"http://{host}:{settings.get('admin.port')}"
+    return AdminClient(url, settings.get("admin.admin_api_key") or "", name="wallet")
+
+
+def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: str) -> None:
+    """Run `job(client, *args)` in a thread; failures are logged, never raised."""
+
+    def run() -> Any:
+        with self_client(profile) as client:
+            return job(client, *args)
+
+    async def guarded() -> None:
+        try:
+            await asyncio.to_thread(run)
+        except Exception:
+            LOGGER.exception("ssi-wallet: %s failed", what)
+
+    task = asyncio.get_event_loop().create_task(guarded())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)

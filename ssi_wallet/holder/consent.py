@@ -1,0 +1,203 @@
+"""Standing consent: the citizen lets one connection's recurring proof request (one
+policy, e.g. the municipality's monthly income check) be answered without him, within
+the scope he saw, until a date, at most N times a month. Revoking stops it at once.
+
+The scope is taken from a request of that policy he already received on that connection:
+a later request is inside the scope when it asks for the same or fewer attributes (same
+restrictions) and the same predicates (same operator, bound and restrictions; a date
+bound may move, since "issued within 45 days" moves with the calendar). Anything more
+waits for the citizen, as without consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ssi_wallet.encoding import Kind, kind_of
+from ssi_wallet.errors import NotFoundError, UsageError
+from ssi_wallet.holder import app_records
+from ssi_wallet.holder.models import ProofRequest
+
+if TYPE_CHECKING:
+    from ssi_wallet.agent.admin import AdminClient
+
+CATEGORY = "consent"
+
+
+def _canon(restrictions) -> str:
+    return json.dumps(sorted(json.dumps(r.fields, sort_keys=True) for r in restrictions))
+
+
+def scope_of(request: ProofRequest) -> dict[str, Any]:
+    """What a request asks, in a JSON form that compares exactly."""
+    attrs = [{"names": sorted(a.names), "restrictions": _canon(a.restrictions)}
+             for a in request.attributes]
+    preds = [{"name": p.name, "p_type": p.p_type, "p_value": p.p_value,
+              "restrictions": _canon(p.restrictions)} for p in request.predicates]
+    key = lambda d: json.dumps(d, sort_keys=True)  # noqa: E731
+    return {"attributes": sorted(attrs, key=key), "predicates": sorted(preds, key=key)}
+
+
+def outside_scope(request: ProofRequest, scope: dict[str, Any]) -> list[str]:
+    """What `request` asks beyond `scope`, in words (empty: inside the scope)."""
+    allowed_attrs = scope["attributes"]
+    allowed_preds = scope["predicates"]
+    extra: list[str] = []
+    for attr in request.attributes:
+        wanted = {"names": sorted(attr.names), "restrictions": _canon(attr.restrictions)}
+        if wanted not in allowed_attrs:
+            extra.append(f"reveal {', '.join(attr.names)}")
+    for pred in request.predicates:
+        if not any(_same_predicate(pred, allowed) for allowed in allowed_preds):
+            extra.append(f"prove {pred.name} {pred.p_type} {pred.p_value}")
+    return extra
+
+
+def _same_predicate(pred, allowed: dict[str, Any]) -> bool:
+    if (pred.name, pred.p_type, _canon(pred.restrictions)) != (
+            allowed["name"], allowed["p_type"], allowed["restrictions"]):
+        return False
+    return pred.p_value == allowed["p_value"] or kind_of(pred.name) is Kind.DATE
+
+
+@dataclass(frozen=True)
+class Consent:
+    id: str
+    connection_id: str
+    policy: str
+    scope: dict[str, Any]
+    until: dt.date
+    max_per_month: int | None
+    granted_at: str
+    state: str = "active"
+
+    @classmethod
+    def from_record(cls, doc: dict[str, Any]) -> Consent:
+        return cls(
+            id=doc["id"], connection_id=doc["connection_id"], policy=doc["policy"],
+            scope=doc["scope"], until=dt.date.fromisoformat(doc["until"]),
+            max_per_month=doc.get("max_per_month"), granted_at=doc["granted_at"],
+            state=doc.get("state", "active"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "connection_id": self.connection_id, "policy": self.policy,
+                "scope": self.scope, "until": self.until.isoformat(),
+                "max_per_month": self.max_per_month, "granted_at": self.granted_at,
+                "state": self.state}
+
+    def in_force(self, today: dt.date) -> bool:
+        return self.state == "active" and today <= self.until
+
+    def describe_scope(self) -> str:
+        parts = [f"reveal {', '.join(a['names'])}" for a in self.scope["attributes"]]
+        parts += [f"prove {p['name']} {p['p_type']} {p['p_value']}"
+                  for p in self.scope["predicates"]]
+        return "; ".join(parts) or "nothing"
+
+
+def grant(client: AdminClient, *, connection_id: str, policy: str, until: dt.date,
+          max_per_month: int | None = None) -> Consent:
+    """Consent to answer `policy` requests from this connection within the scope of the
+    latest such request already received."""
+    from ssi_wallet.holder.connections import get_connection
+    from ssi_wallet.holder.proofs import list_requests
+
+    if until < dt.date.today():
+        raise UsageError(f"--until {until.isoformat()} is in the past")
+    if max_per_month is not None and max_per_month < 1:
+        raise UsageError("--max-per-month must be at least 1")
+    get_connection(client, connection_id)
+    seen = [r for r in list_requests(client, state=None)
+            if r.connection_id == connection_id and r.name == policy]
+    if not seen:
+        raise NotFoundError(
+            f"no proof request {policy!r} from connection {connection_id} yet",
+            hint="answer one request of this policy first; consent covers the same scope")
+    latest = max(seen, key=lambda r: r.created_at or "")
+    doc = app_records.add(client, CATEGORY, {
+        "connection_id": connection_id, "policy": policy, "scope": scope_of(latest),
+        "until": until.isoformat(), "max_per_month": max_per_month,
+        "granted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "state": "active",
+    })
+    return Consent.from_record(doc)
+
+
+def list_consents(client: AdminClient) -> list[Consent]:
+    consents = [Consent.from_record(d) for d in app_records.find(client, CATEGORY)]
+    return sorted(consents, key=lambda c: c.granted_at)
+
+
+def revoke(client: AdminClient, consent_id: str) -> Consent:
+    doc = app_records.get(client, CATEGORY, consent_id)
+    doc = app_records.put(client, CATEGORY, consent_id, {**doc, "state": "revoked"})
+    return Consent.from_record(doc)
+
+
+def uses_this_month(client: AdminClient, consent_id: str, today: dt.date) -> int:
+    from ssi_wallet.holder.history import list_history
+
+    month = today.strftime("%Y-%m")
+    return sum(1 for e in list_history(client)
+               if e.get("consent_id") == consent_id and e["at"].startswith(month))
+
+
+@dataclass(frozen=True)
+class Answer:
+    consent_id: str | None
+    action: str              # "presented" | "declined" | "waiting"
+    reason: str
+
+
+def answer_under_consent(client: AdminClient, request_id: str, *,
+                         mark: Callable[[str, str], None] | None = None,
+                         today: dt.date | None = None) -> Answer:
+    """Answer request `request_id` if a consent in force covers it; else leave it waiting.
+
+    Within scope and answerable: presented. Within scope but not provable (a predicate
+    that is false, a revoked or expired credential): declined with the reason, as the
+    citizen consented to answer. Out of scope, or a credential missing: waiting.
+    `mark(request_id, consent_id)` runs before sending, so the history can say which
+    consent answered.
+    """
+    from ssi_wallet.holder.proofs import decline, get_request, plan_presentation, present
+
+    today = today or dt.date.today()
+    request = get_request(client, request_id)
+    if request.state != "request-received":
+        return Answer(None, "waiting", f"request is {request.state}")
+    candidates = [c for c in list_consents(client)
+                  if c.connection_id == request.connection_id and c.policy == request.name
+                  and c.in_force(today)]
+    if not candidates:
+        return Answer(None, "waiting", "no consent in force covers this request")
+    reasons = []
+    for consent in candidates:
+        extra = outside_scope(request, consent.scope)
+        if extra:
+            reasons.append(f"asks more than consent {consent.id}: {'; '.join(extra)}")
+            continue
+        if consent.max_per_month is not None and \
+                uses_this_month(client, consent.id, today) >= consent.max_per_month:
+            reasons.append(f"consent {consent.id} already used {consent.max_per_month} "
+                           "time(s) this month")
+            continue
+        plan = plan_presentation(client, request_id)
+        if mark:
+            mark(request_id, consent.id)
+        if plan.ready:
+            present(client, plan)
+            return Answer(consent.id, "presented", "within the consented scope")
+        missing = [c for c in plan.choices if c.credential is None and not c.skipped
+                   and c.candidates == 0]
+        if missing:
+            return Answer(consent.id, "waiting", "; ".join(plan.problems))
+        reason = "; ".join(plan.problems)
+        decline(client, request_id, reason=reason, consent_id=consent.id)
+        return Answer(consent.id, "declined", reason)
+    return Answer(None, "waiting", "; ".join(reasons))
