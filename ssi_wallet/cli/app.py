@@ -18,6 +18,7 @@ from ssi_wallet.cli import (
     agent_cmd,
     config_cmd,
     connections_cmd,
+    consent_cmd,
     credentials_cmd,
     history_cmd,
     issuer_cmd,
@@ -82,6 +83,7 @@ app.add_typer(offers_cmd.app, name="offers")
 app.add_typer(credentials_cmd.app, name="credentials")
 app.add_typer(requests_cmd.app, name="requests")
 app.add_typer(history_cmd.app, name="history")
+app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(agency_cmd.app, name="agency")
