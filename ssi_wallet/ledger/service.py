@@ -436,9 +436,7 @@ class LedgerService:
             "ledger.sqlite-shm",
             "ledger.tmp",
         }
-        names = {p.name for p in root.iterdir()}
-        if names and not self.dd.exists():
-            raise UsageError(f"{root} does not look like a ledger data directory; not deleting it")
+        names = {p.name for p in root.iterdir() if not p.name.endswith(".tmp")}
         if names - known:
             raise UsageError(
                 f"{root} holds files the ledger did not create"
