@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from aries_cloudagent.config.injection_context import InjectionContext
 
-from ssi_wallet.acapy_plugin import consent, history
+from ssi_wallet.acapy_plugin import consent, history, notices
 
 
 async def setup(context: InjectionContext) -> None:
     """ACA-Py calls this once at start-up."""
     history.subscribe(context)
     consent.subscribe(context)
+    notices.subscribe(context)

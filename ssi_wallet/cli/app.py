@@ -25,6 +25,7 @@ from ssi_wallet.cli import (
     ledger_cmd,
     offers_cmd,
     requests_cmd,
+    schemes_cmd,
     wallet_cmd,
 )
 from ssi_wallet.config import HOME_ENV
@@ -50,6 +51,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -72,10 +74,28 @@ def root(
         os.environ[HOME_ENV] = str(home.expanduser().resolve())
     if debug:
         os.environ["SSI_WALLET_DEBUG"] = "1"
+    if ctx.invoked_subcommand not in (None, "inbox") and not ctx.resilient_parsing:
+        _mention_notices()
+
+
+def _mention_notices() -> None:
+    """New notices are shown by the next command the citizen runs (one line, stderr)."""
+    from ssi_wallet.config import data_home
+    from ssi_wallet.holder.notices import read_count
+
+    count = read_count(data_home() / "holder")
+    if count:
+        from ssi_wallet.cli.output import notice
+
+        notice(f"[bold cyan]You have {count} new notice{'s' if count > 1 else ''}: "
+               "see ssi-wallet inbox[/]")
 
 
 app.command("init")(wallet_cmd.init)
 app.command("connect")(connections_cmd.connect)
+app.command("eligibility")(schemes_cmd.eligibility)
+app.command("inbox")(schemes_cmd.inbox)
+app.command("apply")(schemes_cmd.apply)
 app.add_typer(wallet_cmd.app, name="wallet")
 app.add_typer(agent_cmd.app, name="agent")
 app.add_typer(connections_cmd.app, name="connections")
@@ -84,6 +104,7 @@ app.add_typer(credentials_cmd.app, name="credentials")
 app.add_typer(requests_cmd.app, name="requests")
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(consent_cmd.app, name="consent")
+app.add_typer(schemes_cmd.app, name="schemes")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(agency_cmd.app, name="agency")

@@ -28,10 +28,12 @@ def grant(
         "--max-per-month", help="At most this many automatic answers a month.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Consent to answer this connection's POLICY requests automatically, within the
-    scope of the one you already received, until a date.
+    """Let this connection's POLICY requests be answered automatically, until a date.
 
-    Example: ssi-wallet consent grant --connection 3fa8... --policy income-supplement --until 2027-06-30
+    The scope is that of the POLICY request you already received on the connection:
+    a later request asking anything more still waits for you.
+    Example: ssi-wallet consent grant --connection 3fa8... --policy income-supplement
+             --until 2027-06-30
     """
     from ssi_wallet.encoding import parse_date
     from ssi_wallet.holder.agent import holder_client

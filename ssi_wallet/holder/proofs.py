@@ -175,7 +175,8 @@ def plan_presentation(client: AdminClient, request_id: str,
         words = predicate_words(p.name, p.p_type, p.p_value, context=context) \
             if p.p_type in (">=", ">", "<=", "<") else f"{p.name} {p.p_type} {p.p_value}"
         choices.append(Choice(**{**choice.__dict__, "words": words}))
-    return Plan(request, connection, tuple(choices))
+    return Plan(request, connection, tuple(choices), tuple(_over_asking(client, request,
+                                                                      connection)))
 
 
 def present(client: AdminClient, plan: Plan, *, timeout: float = 60.0) -> dict[str, Any]:
@@ -326,6 +327,16 @@ def _predicate_context(cred: Credential | None) -> str | None:
         return f"for {format_month(month)}"
     except InvalidInputError:
         return None
+
+
+def _over_asking(client: AdminClient, request: ProofRequest,
+                 connection: Connection | None) -> list[str]:
+    """Flags for a request that asks more than the agency's published schemes need."""
+    if connection is None:
+        return []
+    from ssi_wallet.holder.schemes import over_asking, schemes_for_connection
+
+    return over_asking(request, schemes_for_connection(client, connection))
 
 
 def _today():
