@@ -45,9 +45,13 @@ def resolve_network(*, genesis: str | None = None, start: bool = True,
         if not start:
             raise ServiceError("the embedded ledger is not running",
                                hint="start it with: ssi-wallet ledger start")
-        service.start()
+        from ssi_wallet.cli.output import notice
+
+        notice("[dim]starting the embedded development ledger…[/]")
+        info = service.ensure_running()
         started = True
-    info = service.info()
+    else:
+        info = service.info()
     return Network(Path(info.genesis_path), True, tails or info.tails_server_url, started)
 
 
