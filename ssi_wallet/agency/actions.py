@@ -79,6 +79,10 @@ def execute(kind: str, spec: dict[str, Any], client: AdminClient, agency: Agency
         return {"sent": True}
     if kind == "webhook":
         return call_webhook(spec.get("url"), spec.get("body") or {}, key)
+    if kind == "follow_up":
+        from ssi_wallet.agency.verifier import send_followup
+
+        return send_followup(agency, client, spec)
     if kind == "issue":
         if not connection_id:
             raise InvalidInputError("no connection to issue the credential over")

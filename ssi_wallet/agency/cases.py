@@ -123,6 +123,8 @@ MIGRATIONS = [
            updated_at TEXT NOT NULL,
            UNIQUE (pres_ex_id, seq));
        CREATE INDEX verifier_actions_status ON verifier_actions (status)""",
+    # two-step policies (then_reveal): the second exchange names the first
+    "ALTER TABLE verifier_exchanges ADD COLUMN parent_pres_ex_id TEXT",
 ]
 
 BRAKE_ACTIVE_EVENTS = ("applied", "continued")
@@ -160,6 +162,7 @@ class Exchange:
     outcome: str | None
     requested_at: str
     processed_at: str | None
+    parent_pres_ex_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Exchange:
@@ -170,7 +173,7 @@ class Exchange:
             policy_sha256=row["policy_sha256"], policy_text=row["policy_text"],
             request=loads(row["request_json"]), as_of=dt.date.fromisoformat(row["as_of"]),
             status=row["status"], outcome=row["outcome"], requested_at=row["requested_at"],
-            processed_at=row["processed_at"])
+            processed_at=row["processed_at"], parent_pres_ex_id=row.get("parent_pres_ex_id"))
 
     def to_json(self) -> dict[str, Any]:
         return {"pres_ex_id": self.pres_ex_id, "case_ref": self.case_ref,
@@ -178,7 +181,7 @@ class Exchange:
                 "policy": self.policy_name, "policy_sha256": self.policy_sha256,
                 "as_of": self.as_of.isoformat(), "status": self.status,
                 "outcome": self.outcome, "requested_at": self.requested_at,
-                "processed_at": self.processed_at}
+                "processed_at": self.processed_at, "parent_pres_ex_id": self.parent_pres_ex_id}
 
 
 class CaseStore:
@@ -267,16 +270,19 @@ class CaseStore:
     def add_exchange(self, *, pres_ex_id: str, case_ref: str, connection_id: str,
                      purpose: str, policy_name: str, policy_path: str | None,
                      policy_sha256: str, policy_text: str, request: dict[str, Any],
-                     as_of: dt.date, workflow: str, case_origin: str = "connection") -> None:
+                     as_of: dt.date, workflow: str, case_origin: str = "connection",
+                     parent_pres_ex_id: str | None = None) -> None:
         with self.db.transaction() as tx:
             self.ensure_case(tx, case_ref, workflow=workflow, connection_id=connection_id,
                              origin=case_origin)
             tx.execute(
                 "INSERT INTO verifier_exchanges (pres_ex_id, case_ref, connection_id, purpose,"
                 " policy_name, policy_path, policy_sha256, policy_text, request_json, as_of,"
-                " status, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?)",
+                " status, requested_at, parent_pres_ex_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
                 (pres_ex_id, case_ref, connection_id, purpose, policy_name, policy_path,
-                 policy_sha256, policy_text, dumps(request), as_of.isoformat(), now_iso()))
+                 policy_sha256, policy_text, dumps(request), as_of.isoformat(), now_iso(),
+                 parent_pres_ex_id))
 
     def get_exchange(self, pres_ex_id: str, tx: Transaction | None = None,
                      *, lock: bool = False) -> Exchange | None:
@@ -287,6 +293,11 @@ class CaseStore:
             row = tx.fetchone(sql, (pres_ex_id,))
         else:
             row = self.db.fetchone(sql, (pres_ex_id,))
+        return Exchange.from_row(row) if row else None
+
+    def child_of(self, pres_ex_id: str) -> Exchange | None:
+        row = self.db.fetchone("SELECT * FROM verifier_exchanges WHERE parent_pres_ex_id = ?",
+                               (pres_ex_id,))
         return Exchange.from_row(row) if row else None
 
     def open_exchanges(self) -> list[Exchange]:

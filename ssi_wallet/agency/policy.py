@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 OUTCOMES = ("verified", "not_verified", "declined")
 ACTION_KINDS = ("issue", "message", "webhook")
 WORKFLOWS = ("income_supplement", "asbestos_contribution", "emergency_brake", "none")
-TOP_KEYS = {"name", "version", "description", "credential", "reveal", "prove",
+TOP_KEYS = {"name", "version", "description", "credential", "reveal", "then_reveal", "prove",
             "trusted_issuers", "non_revoked", "issued_within", "same_credential",
             "workflow", "actions", "request_on_connect"}
 ISSUER_KEYS = {"did", "issuer_did", "cred_def_id", "schema_id", "schema_name",
@@ -92,6 +92,7 @@ class Policy:
     description: dict[str, str]
     credential: str | None                   # schema name the proof must come from
     reveal: tuple[str, ...]                  # as written
+    then_reveal: tuple[str, ...]             # revealed in a second request, after the first
     predicates: tuple[Predicate, ...]
     trusted_issuers: tuple[dict[str, str], ...]
     non_revoked: bool = True
@@ -119,6 +120,7 @@ class Policy:
             "description": self.description,
             "credential": self.credential,
             "reveal": list(self.reveal),
+            "then_reveal": list(self.then_reveal),
             "prove": [p.text for p in self.predicates],
             "issued_within_days": self.issued_within_days,
             "trusted_issuers": [dict(t) for t in self.trusted_issuers],
@@ -200,21 +202,23 @@ def _parse(text: str, path: Path | None, where: str) -> Policy:
     if credential is not None and (not isinstance(credential, str) or not credential.strip()):
         raise fail(("credential",), "credential must be a schema name, e.g. IncomeStatement")
 
-    reveal_doc = doc.get("reveal") or []
-    if not isinstance(reveal_doc, list):
-        raise fail(("reveal",), "reveal must be a list of attribute names")
-    reveal = []
-    for i, item in enumerate(reveal_doc):
-        if not isinstance(item, str) or not _ATTR_RE.match(item):
-            raise fail(("reveal", i), f"not an attribute name: {item!r}")
-        if item in reveal:
-            raise fail(("reveal", i), f"{item} is listed twice")
-        reveal.append(item)
+    reveal = _names(doc, "reveal", fail)
+    then_reveal = _names(doc, "then_reveal", fail)
 
     prove_doc = doc.get("prove") or []
     if not isinstance(prove_doc, list):
         raise fail(("prove",), "prove must be a list like ['net_income < social_minimum']")
     predicates = [_predicate(item, ("prove", i), fail) for i, item in enumerate(prove_doc)]
+    proven = {_base(p.attribute) for p in predicates}
+    for i, item in enumerate(reveal):
+        if _base(item) in proven:
+            raise fail(("reveal", i), f"{item} is both revealed and in a predicate: AnonCreds "
+                       "refuses that in one proof; reveal it after the proof with then_reveal:")
+    for i, item in enumerate(then_reveal):
+        if item in reveal:
+            raise fail(("then_reveal", i), f"{item} is already in reveal:")
+    if then_reveal and not predicates:
+        raise fail(("then_reveal",), "then_reveal follows a proof of predicates: add prove:")
 
     within, fresh_attr = _issued_within(doc.get("issued_within"), fail)
     if not reveal and not predicates and within is None:
@@ -236,6 +240,7 @@ def _parse(text: str, path: Path | None, where: str) -> Policy:
         description=description,
         credential=credential.strip() if isinstance(credential, str) else None,
         reveal=tuple(reveal),
+        then_reveal=tuple(then_reveal),
         predicates=tuple(predicates),
         trusted_issuers=tuple(trusted),
         non_revoked=non_revoked,
@@ -248,6 +253,24 @@ def _parse(text: str, path: Path | None, where: str) -> Policy:
         request_on_connect=request_on_connect,
         version=str(version),
     )
+
+
+def _names(doc: dict, key: str, fail) -> list[str]:
+    value = doc.get(key) or []
+    if not isinstance(value, list):
+        raise fail((key,), f"{key} must be a list of attribute names")
+    names: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not _ATTR_RE.match(item):
+            raise fail((key, i), f"not an attribute name: {item!r}")
+        if item in names:
+            raise fail((key, i), f"{item} is listed twice")
+        names.append(item)
+    return names
+
+
+def _base(name: str) -> str:
+    return name[:-len("_cents")] if name.endswith("_cents") else name
 
 
 def _description(value: Any, fail) -> dict[str, str]:
@@ -706,6 +729,29 @@ def _operand_value(predicate: Predicate, attribute: str, agency: AgencyConfig | 
         except SsiWalletError as error:
             raise InvalidInputError(f"figure {predicate.operand} ({value!r}): {error}") from None
     return parse_operand(attribute, predicate.operand)
+
+
+def build_followup(policy: Policy, agency: AgencyConfig | None, *, first_revealed: dict[str, str],
+                   cred_def_id: str, now: int | None = None) -> BuiltRequest:
+    """The second request of a two-step policy: reveal `then_reveal` from the credential
+    the first proof used (its credential definition and the values it revealed, e.g. the
+    month), sent only after that proof was verified."""
+    now = int(time.time()) if now is None else now
+    names = attribute_names(policy, agency)
+    reveal = tuple(names.get(n, n) for n in policy.then_reveal)
+    restriction = {"cred_def_id": cred_def_id}
+    restriction.update({f"attr::{k}::value": str(v) for k, v in sorted(first_revealed.items())})
+    request: dict[str, Any] = {
+        "name": f"{policy.name} (then)",
+        "version": policy.version,
+        "nonce": str(secrets.randbits(80)),
+        "requested_attributes": {REVEAL_REFERENT: {"names": list(reveal),
+                                                   "restrictions": [restriction]}},
+        "requested_predicates": {},
+    }
+    if policy.non_revoked:
+        request["non_revoked"] = {"from": now, "to": now}
+    return BuiltRequest(request, reveal, (), dt.date.today(), (restriction,))
 
 
 # ---------------------------------------------------------------- checking a presentation

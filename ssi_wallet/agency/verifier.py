@@ -43,10 +43,12 @@ class Outcome:
     status: str                     # decided | already | unknown | pending
     decision: dict[str, Any] | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)     # exchanges of a two-step policy
 
     def to_json(self) -> dict[str, Any]:
         return {"pres_ex_id": self.pres_ex_id, "status": self.status,
-                "decision": self.decision, "actions": self.actions}
+                "decision": self.decision, "actions": self.actions,
+                "steps": self.steps or [self.pres_ex_id]}
 
 
 # ------------------------------------------------------------------ agency access
@@ -171,14 +173,70 @@ def _case_of_connection(store: CaseStore, client: AdminClient, connection_id: st
 def wait_for_outcome(config: AgencyConfig, client: AdminClient, pres_ex_id: str, events,
                      *, timeout: float) -> Outcome:
     """Wait (on the agent's event stream, opened before the request was sent) until the
-    exchange ends, then decide it (or read the decision `serve` made)."""
-    def final(payload: dict[str, Any]) -> bool:
-        return payload.get("pres_ex_id") == pres_ex_id and payload.get("state") in FINAL_STATES
+    exchange ends, then decide it (or read the decision `serve` made). For a two-step
+    policy, also the second exchange."""
+    import time
 
-    record = client.get(f"{RECORDS}/{pres_ex_id}")
-    if record.get("state") not in FINAL_STATES:
-        events.wait("present_proof_v2_0", final, timeout=timeout)
-    return process_exchange(config, client, pres_ex_id)
+    deadline = time.monotonic() + timeout
+    store = store_for(config)
+    steps: list[Outcome] = []
+    while True:
+        def final(payload: dict[str, Any], wanted: str = pres_ex_id) -> bool:
+            return payload.get("pres_ex_id") == wanted and payload.get("state") in FINAL_STATES
+
+        record = client.get(f"{RECORDS}/{pres_ex_id}")
+        if record.get("state") not in FINAL_STATES:
+            events.wait("present_proof_v2_0", final,
+                        timeout=max(deadline - time.monotonic(), 0.1))
+        outcome = process_exchange(config, client, pres_ex_id, store=store)
+        steps.append(outcome)
+        if not outcome.decision or outcome.decision["outcome"] != "proven":
+            break
+        child = store.child_of(pres_ex_id)
+        while child is None:          # the follow-up is sent by whoever decided step one
+            if time.monotonic() > deadline:
+                from ssi_wallet.agent.events import EventTimeout
+
+                raise EventTimeout("the second request of the policy was not sent in time")
+            events.next(timeout=0.5)
+            child = store.child_of(pres_ex_id)
+        pres_ex_id = child.pres_ex_id
+    final_outcome = steps[-1]
+    if len(steps) > 1:
+        final_outcome.actions = [*steps[0].actions, *final_outcome.actions]
+        final_outcome.steps = [s.pres_ex_id for s in steps]
+    return final_outcome
+
+
+def send_followup(config: AgencyConfig, client: AdminClient, spec: dict[str, Any],
+                  store: CaseStore | None = None) -> dict[str, Any]:
+    """Send the second request of a two-step policy (the `follow_up` outbox action);
+    idempotent: a retried action finds it sent."""
+    from ssi_wallet.agency.policy import build_followup
+
+    store = store or store_for(config)
+    parent = store.get_exchange(spec["parent"])
+    if parent is None:
+        raise NotFoundError(f"no exchange {spec['parent']}")
+    existing = store.child_of(parent.pres_ex_id)
+    if existing is not None:
+        return {"pres_ex_id": existing.pres_ex_id, "already": True}
+    policy = parse_policy_text(parent.policy_text,
+                               Path(parent.policy_path) if parent.policy_path else None)
+    built = build_followup(policy, config, first_revealed=spec["revealed"],
+                           cred_def_id=spec["cred_def_id"])
+    record = client.post("/present-proof-2.0/send-request", json={
+        "connection_id": parent.connection_id, "auto_verify": True, "auto_remove": False,
+        "comment": (policy.description.get("en") or policy.name) + " (second step)",
+        "presentation_request": {"indy": built.request}})
+    store.add_exchange(
+        pres_ex_id=record["pres_ex_id"], case_ref=parent.case_ref,
+        connection_id=parent.connection_id, purpose="then_reveal",
+        policy_name=parent.policy_name, policy_path=parent.policy_path,
+        policy_sha256=parent.policy_sha256, policy_text=parent.policy_text,
+        request=built.request, as_of=parent.as_of, workflow=policy.workflow,
+        parent_pres_ex_id=parent.pres_ex_id)
+    return {"pres_ex_id": record["pres_ex_id"]}
 
 
 # ------------------------------------------------------------------ invitations
@@ -254,6 +312,15 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
                                Path(exchange.policy_path) if exchange.policy_path else None)
     facts = check_presentation(policy, config, sent=exchange.request, record=record,
                                connection_id=exchange.connection_id)
+    if exchange.parent_pres_ex_id:
+        # The second step of a two-step policy: what the first proof established counts.
+        first = store.audit_of(exchange.parent_pres_ex_id)
+        if first is not None:
+            learned = first["learned"]
+            facts.revealed = {**learned["revealed"], **facts.revealed}
+            facts.predicates = [*learned["predicates"], *facts.predicates]
+            facts.issuers = list(dict.fromkeys([*first["issuers"], *facts.issuers]))
+    first_of_two = bool(policy.then_reveal) and not exchange.parent_pres_ex_id
     today = today or dt.date.today()
     with store.db.transaction() as tx:
         current = store.get_exchange(pres_ex_id, tx, lock=True)
@@ -266,7 +333,12 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
             ctx = workflows.Context(policy=policy, agency=config, facts=facts, store=store,
                                     tx=tx, case=case, pres_ex_id=pres_ex_id,
                                     purpose=exchange.purpose, today=today)
-            decision = workflows.decide(ctx)
+            if first_of_two and facts.outcome == "verified":
+                decision = workflows.Decision(
+                    "proven", "the predicates hold; the values to act on are asked in a "
+                    "second request (then_reveal)", {})
+            else:
+                decision = workflows.decide(ctx)
             values = {**decision.values, "case_ref": exchange.case_ref,
                       "outcome": decision.outcome, "proof_outcome": facts.outcome,
                       "summary": decision.summary, "policy": policy.name,
@@ -281,7 +353,14 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
                             learned=facts.learned(), problems=facts.problems,
                             issuers=facts.issuers)
             seq = 0
-            for action in policy.actions.get(facts.outcome, ()):
+            if decision.outcome == "proven":
+                store.add_action(tx, pres_ex_id, seq, "follow_up", {
+                    "parent": pres_ex_id, "revealed": facts.revealed,
+                    "cred_def_id": facts.cred_def_ids[0] if facts.cred_def_ids else ""},
+                    exchange.connection_id)
+                seq += 1
+            for action in policy.actions.get(facts.outcome, ()) \
+                    if decision.outcome != "proven" else ():
                 if action.applies(decision.outcome):
                     store.add_action(tx, pres_ex_id, seq, action.kind,
                                      render(action, values, config), exchange.connection_id)

@@ -128,7 +128,7 @@ def request(
                 notice("waiting for the citizen's answer ...")
             outcome = wait_for_outcome(config, client, sent["pres_ex_id"], events,
                                        timeout=timeout)
-    doc = {**sent, **outcome.to_json()}
+    doc = {**outcome.to_json(), **sent}
     emit(doc, json_out=json_out, human=lambda con: _render_outcome(con, doc))
 
 
@@ -228,7 +228,7 @@ def recheck(
             sent = do_recheck(config, client, case)
             outcome = wait_for_outcome(config, client, sent["pres_ex_id"], events,
                                        timeout=timeout)
-    doc = {**sent, **outcome.to_json()}
+    doc = {**outcome.to_json(), **sent}
     emit(doc, json_out=json_out, human=lambda con: _render_outcome(con, doc))
 
 

@@ -99,30 +99,41 @@ INCOME = load_policy(EXAMPLES / "policies" / "income-supplement.yaml")
 BRAKE = load_policy(EXAMPLES / "policies" / "emergency-brake.yaml")
 
 
+def two_steps(config, agent, store, connection: str, month: int, net: str, **answer):
+    """Step one (predicate proven, month revealed), then step two (the amount)."""
+    sent = verifier.send_request(config, agent, INCOME, connection_id=connection, month=month)
+    agent.answer(sent["pres_ex_id"], revealed={"month": str(month)}, **answer)
+    first = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    if first.decision["outcome"] != "proven":
+        return sent, first
+    child = store.child_of(sent["pres_ex_id"])
+    assert child is not None and child.purpose == "then_reveal"
+    assert child.request["requested_attributes"]["reveal"]["restrictions"][0][
+        "attr::month::value"] == str(month)
+    agent.answer(child.pres_ex_id, revealed={"net_income_cents": net}, **answer)
+    return sent, verifier.process_exchange(config, agent, child.pres_ex_id)
+
+
 def test_payment_once_per_proof_and_per_month(setup) -> None:
     config, agent, store = setup
-    sent = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202610)
+    sent, first = two_steps(config, agent, store, "c1", 202610, "123400")
     assert sent["case_ref"] == "C-c1"
-    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
-                                               "net_income_cents": "123400"})
-    first = verifier.process_exchange(config, agent, sent["pres_ex_id"])
     assert first.status == "decided"
     assert first.decision["outcome"] == "entitled"
     assert first.decision["values"]["amount_cents"] == 31600      # 1550.00 - 1234.00
-    again = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    again = verifier.process_exchange(config, agent, first.pres_ex_id)
     assert again.status == "already" and again.decision == first.decision
+    assert verifier.process_exchange(config, agent, sent["pres_ex_id"]).status == "already"
+    audit = store.audit_of(first.pres_ex_id)["learned"]
+    assert audit["revealed"] == {"month": "202610", "net_income_cents": "123400"}
+    assert {p["attribute"] for p in audit["predicates"]} == {"net_income_cents",
+                                                             "valid_until", "issue_date"}
     # another exchange for the same month pays nothing
-    other = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202610)
-    agent.answer(other["pres_ex_id"], revealed={"month": "202610",
-                                                "net_income_cents": "100000"})
-    assert verifier.process_exchange(config, agent, other["pres_ex_id"]).decision[
-        "outcome"] == "already_paid"
+    _, other = two_steps(config, agent, store, "c1", 202610, "100000")
+    assert other.decision["outcome"] == "already_paid"
     assert store.payments_count("C-c1") == 1
     # September: the older minimum (1500.00) applies
-    sept = verifier.send_request(config, agent, INCOME, connection_id="c1", month=202609)
-    agent.answer(sept["pres_ex_id"], revealed={"month": "202609",
-                                               "net_income_cents": "140000"})
-    decided = verifier.process_exchange(config, agent, sept["pres_ex_id"])
+    _, decided = two_steps(config, agent, store, "c1", 202609, "140000")
     assert decided.decision["values"]["amount_cents"] == 10000
     assert store.payments_count("C-c1") == 2
 
@@ -141,11 +152,9 @@ def test_declined_is_not_entitled_and_learns_nothing(setup) -> None:
 
 def test_untrusted_issuer_is_not_entitled_and_audited(setup) -> None:
     config, agent, store = setup
-    sent = verifier.send_request(config, agent, INCOME, connection_id="c3", month=202610)
-    agent.answer(sent["pres_ex_id"], issuer=MUNI,
-                 revealed={"month": "202610", "net_income_cents": "1000"})
-    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    sent, out = two_steps(config, agent, store, "c3", 202610, "1000", issuer=MUNI)
     assert out.decision["outcome"] == "not_entitled"
+    assert store.child_of(sent["pres_ex_id"]) is None     # no second step
     audit = store.audit_of(sent["pres_ex_id"])
     assert audit["proof_outcome"] == "not_verified" and audit["issuers"] == [MUNI]
     assert any("not trusted" in p for p in audit["problems"])
@@ -154,9 +163,12 @@ def test_untrusted_issuer_is_not_entitled_and_audited(setup) -> None:
 
 def test_crash_mid_workflow_leaves_nothing_and_is_retried(setup, monkeypatch) -> None:
     config, agent, store = setup
-    sent = verifier.send_request(config, agent, INCOME, connection_id="c4", month=202610)
-    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
-                                               "net_income_cents": "123400"})
+    first = verifier.send_request(config, agent, INCOME, connection_id="c4", month=202610)
+    agent.answer(first["pres_ex_id"], revealed={"month": "202610"})
+    verifier.process_exchange(config, agent, first["pres_ex_id"])
+    child = store.child_of(first["pres_ex_id"])
+    sent = {"pres_ex_id": child.pres_ex_id}
+    agent.answer(child.pres_ex_id, revealed={"net_income_cents": "123400"})
     real = workflows.decide
 
     def crash(ctx):
@@ -178,10 +190,8 @@ def test_crash_mid_workflow_leaves_nothing_and_is_retried(setup, monkeypatch) ->
 def test_failed_action_is_retried_from_the_outbox(setup) -> None:
     config, agent, store = setup
     agent.fail_messages = 1
-    sent = verifier.send_request(config, agent, INCOME, connection_id="c5", month=202610)
-    agent.answer(sent["pres_ex_id"], revealed={"month": "202610",
-                                               "net_income_cents": "123400"})
-    out = verifier.process_exchange(config, agent, sent["pres_ex_id"])
+    sent, out = two_steps(config, agent, store, "c5", 202610, "123400")
+    sent = {"pres_ex_id": out.pres_ex_id}
     assert [a["ok"] for a in out.actions if a["kind"] == "message"] == [False]
     verifier.catch_up(config, agent)
     statuses = {a["kind"]: a["status"] for a in store.actions_of(sent["pres_ex_id"])}

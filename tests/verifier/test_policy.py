@@ -27,7 +27,8 @@ OTHER = "7Tqg6BwSSWapxgUDm9KKgg"
 BASE = """\
 name: income-supplement
 credential: IncomeStatement
-reveal: [month, net_income]
+reveal: [month]
+then_reveal: [net_income]
 prove:
   - net_income < social_minimum
   - valid_until >= today
@@ -61,9 +62,9 @@ def test_request_uses_the_figure_of_the_month_and_freshness_from_today() -> None
     built = build_request(policy, agency(), as_of=dt.date(2026, 10, 1),
                           today=dt.date(2026, 11, 15), now=1_800_000_000, month=202610)
     req = built.request
-    assert built.reveal == ("month", "net_income_cents")
+    assert built.reveal == ("month",)
     attrs = req["requested_attributes"]["reveal"]
-    assert attrs["names"] == ["month", "net_income_cents"]
+    assert attrs["names"] == ["month"]
     assert attrs["restrictions"] == [{"schema_name": "IncomeStatement", "issuer_did": EMPLOYER,
                                       "attr::month::value": "202610"}]
     preds = {p["name"]: (p["p_type"], p["p_value"]) for p in req["requested_predicates"].values()}
@@ -110,13 +111,33 @@ def test_one_line_errors_with_line_numbers(change, message) -> None:
 
 
 def test_unknown_key_and_yaml_error_name_the_line() -> None:
-    with pytest.raises(PolicyError, match=r"line 11: colour: unknown key\(s\): colour"):
+    with pytest.raises(PolicyError, match=r"line 12: colour: unknown key\(s\): colour"):
         parse_policy_text(BASE + "colour: red\n", Path("p.yaml"))
     with pytest.raises(PolicyError, match=r"not valid YAML .* line 3"):
         parse_policy_text("name: x\nreveal: [a\nprove: {\n", Path("p.yaml"))
-    with pytest.raises(PolicyError, match=r"line 5: prove\[0\]: unknown operator"):
+    with pytest.raises(PolicyError, match=r"line 6: prove\[0\]: unknown operator"):
         parse_policy_text(BASE.replace("net_income < social_minimum", "net_income = 1"),
                           Path("p.yaml"))
+
+
+def test_reveal_and_predicate_on_one_attribute_is_refused() -> None:
+    text = BASE.replace("reveal: [month]\nthen_reveal: [net_income]", "reveal: [month, net_income]")
+    with pytest.raises(PolicyError, match="both revealed and in a predicate.*then_reveal"):
+        parse_policy_text(text)
+
+
+def test_second_step_asks_the_same_credential_and_month() -> None:
+    from ssi_wallet.agency.policy import build_followup
+
+    policy = parse_policy_text(BASE)
+    built = build_followup(policy, agency(), first_revealed={"month": "202610"},
+                           cred_def_id=f"{EMPLOYER}:3:CL:12:default", now=5)
+    assert built.request["requested_attributes"]["reveal"] == {
+        "names": ["net_income_cents"],
+        "restrictions": [{"cred_def_id": f"{EMPLOYER}:3:CL:12:default",
+                          "attr::month::value": "202610"}]}
+    assert built.request["requested_predicates"] == {}
+    assert built.request["non_revoked"] == {"from": 5, "to": 5}
 
 
 def test_actions_are_checked() -> None:
@@ -174,7 +195,7 @@ def test_presentation_checks() -> None:
     good = check_presentation(policy, agency(), sent=sent, record=_record(sent),
                               connection_id="conn-1")
     assert good.accepted and good.outcome == "verified", good.problems
-    assert good.revealed == {"month": "202610", "net_income_cents": "123400"}
+    assert good.revealed == {"month": "202610"}
     assert {p["attribute"] for p in good.predicates} == {"net_income_cents", "valid_until",
                                                          "issue_date"}
     assert good.issuers == [EMPLOYER]

@@ -245,9 +245,16 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
          "--timeout", "120", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=cli_env(agencies.path, PASSPHRASE))
+    # Step one: the predicate in zero knowledge, the month revealed.
     request = _open_request(wallet)
     preview = wallet.json("requests", "show", request["id"])
-    assert set(preview["revealed"]) == {"month", "net_income_cents"}
+    assert preview["ready"] is True, json.dumps(preview)
+    assert preview["revealed"] == {"month": M1.strftime("%Y%m")}
+    wallet.json("requests", "present", request["id"], "--yes")
+    # Step two, only because the predicate held: the amount of that month's statement.
+    request = _open_request(wallet)
+    preview = wallet.json("requests", "show", request["id"])
+    assert preview["revealed"] == {"net_income_cents": "123400"}, json.dumps(preview)
     wallet.json("requests", "present", request["id"], "--yes")
     out, err = waiting.communicate(timeout=150)
     assert waiting.returncode == 0, err
@@ -257,10 +264,12 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
     assert decision["outcome"] == "entitled", decision
     # the minimum valid in that month (1550.00 from M1 on), minus 1234.00
     assert decision["values"]["amount_cents"] == 31600
-    case = _decisions(agencies, "municipality", "INC-1", 1)
+    assert len(done["steps"]) == 2
+    case = _decisions(agencies, "municipality", "INC-1", 2)
+    assert [d["outcome"] for d in case["decisions"]] == ["proven", "entitled"]
     assert [(p["month"], p["amount_cents"]) for p in case["payments"]] == [
         (int(M1.strftime("%Y%m")), 31600)]
-    audit = case["audit"][0]
+    audit = case["audit"][1]
     assert audit["policy"] == "income-supplement" and len(audit["policy_sha256"]) == 64
     assert audit["learned"]["revealed"] == {"month": M1.strftime("%Y%m"),
                                             "net_income_cents": "123400"}
@@ -274,7 +283,7 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
     config = runtime.load_agency("municipality", agencies.path)
     port, key = serve.webhook_settings(config)
     url = f"http://127.0.0.1:{port}/webhooks/topic/present_proof_v2_0/"
-    body = {"pres_ex_id": done["pres_ex_id"], "state": "done", "role": "verifier",
+    body = {"pres_ex_id": done["steps"][1], "state": "done", "role": "verifier",
             "verified": "true"}
     assert httpx.post(url, json=body, trust_env=False).status_code == 401
     assert httpx.post(url, json=body, headers={"x-api-key": "wrong"},
@@ -288,11 +297,13 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
     sent = agencies.json("verifier", "request", "--agency", "municipality", "--policy",
                          "income-supplement", "--connection",
                          municipality_case["municipality"], "--month", M1.strftime("%Y-%m"))
-    request = _open_request(wallet)
-    wallet.json("requests", "present", request["id"], "--yes")
-    case = _decisions(agencies, "municipality", "INC-1", 2)
-    second = [d for d in case["decisions"] if d["pres_ex_id"] == sent["pres_ex_id"]][0]
-    assert second["outcome"] == "already_paid"
+    for _ in range(2):
+        request = _open_request(wallet)
+        wallet.json("requests", "present", request["id"], "--yes")
+    case = _decisions(agencies, "municipality", "INC-1", 4)
+    step1 = [e for e in case["exchanges"] if e["pres_ex_id"] == sent["pres_ex_id"]][0]
+    assert step1["status"] == "processed"
+    assert case["decisions"][-1]["outcome"] == "already_paid"
     assert len(case["payments"]) == 1
 
 

@@ -4,7 +4,10 @@ The policy asks a zero-knowledge predicate `net_income < social_minimum` AND rev
 `month` and `net_income_cents`, because paying the difference needs the amount. A citizen
 whose income is at or above the minimum cannot build the predicate proof, so his wallet
 declines (a problem report): the municipality learns nothing but "not entitled this
-month", and nothing is owed later. So:
+month", and nothing is owed later. AnonCreds refuses to reveal an attribute and prove a
+predicate on it in one proof, so the amount comes in a second request (`then_reveal:`),
+sent only after the predicate proof was verified, restricted to the same credential
+definition and month. So:
 
 - verified: net income for that month below the minimum that applies ON THAT MONTH (the
   agency's dated figure) -> a payment of the difference, recorded once per case and
@@ -42,7 +45,7 @@ def check(policy: Policy, agency: AgencyConfig) -> list[str]:
         problems.append(f"workflow income_supplement: agency {agency.name} has no figure "
                         f"{opts['figure']!r}")
     names = attribute_names(policy, agency)
-    revealed = {names.get(n, n) for n in policy.reveal}
+    revealed = {names.get(n, n) for n in (*policy.reveal, *policy.then_reveal)}
     for key in ("amount_attribute", "month_attribute"):
         if opts[key] not in revealed:
             problems.append(f"workflow income_supplement needs {opts[key]} revealed "
