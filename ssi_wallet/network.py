@@ -45,7 +45,7 @@ def resolve_network(*, genesis: str | None = None, start: bool = True,
         if not start:
             raise ServiceError("the embedded ledger is not running",
                                hint="start it with: ssi-wallet ledger start")
-        from ssi_wallet.cli.output import notice
+        from ssi_wallet.progress import notice
 
         notice("[dim]starting the embedded development ledger…[/]")
         info = service.ensure_running()

@@ -45,8 +45,11 @@ def _escape(text: str) -> str:
 
 def run() -> None:
     """Console-script entry point."""
+    from ssi_wallet import progress
     from ssi_wallet.cli.app import app
+    from ssi_wallet.cli.output import notice
 
+    progress.set_sink(notice)
     try:
         result = app(standalone_mode=False, prog_name="ssi-wallet")
     except SsiWalletError as error:

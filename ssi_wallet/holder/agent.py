@@ -92,7 +92,7 @@ def ensure_agent(home: Path | None = None) -> tuple[AgentRuntime, bool]:
     runtime = process.status(paths.root)
     if runtime is not None:
         return runtime, False
-    from ssi_wallet.cli.output import notice
+    from ssi_wallet.progress import notice
 
     notice("[dim]starting the wallet's agent…[/]")
     return process.ensure_running(holder_spec(home))
