@@ -2,11 +2,11 @@
 policy, e.g. the municipality's monthly income check) be answered without him, within
 the scope he saw, until a date, at most N times a month. Revoking stops it at once.
 
-The scope is taken from a request of that policy he already received on that connection:
-a later request is inside the scope when it asks for the same or fewer attributes (same
-restrictions) and the same predicates (same operator, bound and restrictions; a date
-bound may move, since "issued within 45 days" moves with the calendar). Anything more
-waits for the citizen, as without consent.
+The scope is what he already answered for that policy on that connection (all its
+steps, when a policy asks in two): a later request is inside the scope when it asks
+for the same or fewer attributes (same restrictions) and the same predicates (same
+operator, bound and restrictions; a date bound may move, since "issued within 45 days"
+moves with the calendar). Anything more waits for the citizen, as without consent.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ssi_wallet.agent.admin import AdminClient
 
 CATEGORY = "consent"
+ANSWERED = ("presentation-sent", "done")
 
 
 def _canon(restrictions) -> str:
@@ -40,6 +41,15 @@ def scope_of(request: ProofRequest) -> dict[str, Any]:
               "restrictions": _canon(p.restrictions)} for p in request.predicates]
     key = lambda d: json.dumps(d, sort_keys=True)  # noqa: E731
     return {"attributes": sorted(attrs, key=key), "predicates": sorted(preds, key=key)}
+
+
+def merge_scopes(scopes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The union of several requests' scopes (a policy may ask in more than one step)."""
+    key = lambda d: json.dumps(d, sort_keys=True)  # noqa: E731
+    attrs = {key(a): a for s in scopes for a in s["attributes"]}
+    preds = {key(p): p for s in scopes for p in s["predicates"]}
+    return {"attributes": [attrs[k] for k in sorted(attrs)],
+            "predicates": [preds[k] for k in sorted(preds)]}
 
 
 def outside_scope(request: ProofRequest, scope: dict[str, Any]) -> list[str]:
@@ -112,15 +122,16 @@ def grant(client: AdminClient, *, connection_id: str, policy: str, until: dt.dat
     if max_per_month is not None and max_per_month < 1:
         raise UsageError("--max-per-month must be at least 1")
     get_connection(client, connection_id)
-    seen = [r for r in list_requests(client, state=None)
-            if r.connection_id == connection_id and r.name == policy]
-    if not seen:
+    answered = [r for r in list_requests(client, state=None)
+                if r.connection_id == connection_id and r.name == policy
+                and r.state in ANSWERED]
+    if not answered:
         raise NotFoundError(
-            f"no proof request {policy!r} from connection {connection_id} yet",
-            hint="answer one request of this policy first; consent covers the same scope")
-    latest = max(seen, key=lambda r: r.created_at or "")
+            f"you have not answered a {policy!r} request from connection {connection_id}",
+            hint="answer one first: consent covers what you already agreed to show")
+    scope = merge_scopes([scope_of(r) for r in answered])
     doc = app_records.add(client, CATEGORY, {
-        "connection_id": connection_id, "policy": policy, "scope": scope_of(latest),
+        "connection_id": connection_id, "policy": policy, "scope": scope,
         "until": until.isoformat(), "max_per_month": max_per_month,
         "granted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "state": "active",
