@@ -331,6 +331,10 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
     webhooks = settings.get("webhook_urls") or []
     if isinstance(webhooks, str):
         webhooks = [webhooks]
+    if config.has_role("verifier"):
+        from ssi_wallet.agency.serve import webhook_url
+
+        webhooks = [*webhooks, webhook_url(config)]   # decisions are made by `serve`
     for url in webhooks:
         host = urlsplit(url).hostname or ""
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -396,6 +400,11 @@ def start_agency(name: str, home: Path | None = None, *, timeout: float = 90
         _runtime, now = process.ensure_running(spec, timeout=timeout)
         started.append(now)
     _open_store(config)
+    if config.has_role("verifier"):
+        from ssi_wallet.agency.serve import serve_in_background, serve_status
+
+        if not serve_status(config).get("running"):
+            serve_in_background(config)
     doc = agency_status(name, home)
     doc["started"] = started
     doc["registration"] = identity.get("registered")
@@ -406,6 +415,10 @@ def stop_agency(name: str, home: Path | None = None) -> dict[str, Any]:
     from ssi_wallet.agent import process
 
     config = load_agency(name, home)
+    if config.has_role("verifier"):
+        from ssi_wallet.agency.serve import stop_background
+
+        stop_background(config)
     stopped = [process.stop(instance_root(config, i))
                for i in range(max(config.agent.instances, _existing_instances(config)))]
     return {"name": name, "stopped": stopped}
