@@ -265,7 +265,7 @@ class Issuer:
 
         deadline = time.monotonic() + timeout
         state = self._record_state(cred_ex_id)
-        while state not in ("done", *FAILED_STATES):
+        while state not in ("done", "credential-revoked", *FAILED_STATES):
             remaining = deadline - time.monotonic()
             if state == "credential-issued":
                 remaining = min(remaining, ACK_GRACE)
@@ -316,7 +316,11 @@ class Issuer:
         indy = record.get("indy") or {}
         self.store.update_state(cred_ex_id, state, rev_reg_id=indy.get("rev_reg_id"),
                                 cred_rev_id=indy.get("cred_rev_id"))
-        return self.store.get(cred_ex_id)
+        row = self.store.get(cred_ex_id)
+        if row and state == "credential-revoked" and row.revocation != "revoked":
+            self.store.set_revocation(cred_ex_id, "revoked")
+            row = self.store.get(cred_ex_id)
+        return row
 
     def _result(self, row: IssuedRow, started: float) -> dict[str, Any]:
         return {"cred_ex_id": row.cred_ex_id, "connection_id": row.connection_id,
@@ -341,10 +345,12 @@ class Issuer:
         if row.revocation == "pending" and publish:
             self.publish_revocations()
             return {"cred_ex_id": cred_ex_id, "revocation": "revoked", "changed": True}
-        body: dict[str, Any] = {"cred_ex_id": cred_ex_id, "publish": publish}
+        # The holder is told (revocation notification) when it is published now; a
+        # pending revocation is published later in bulk, without notifications.
+        body: dict[str, Any] = {"cred_ex_id": cred_ex_id, "publish": publish,
+                                "notify": publish, "connection_id": row.connection_id}
         if publish:
-            body.update({"notify": True, "connection_id": row.connection_id,
-                         "notify_version": "v1_0"})
+            body["notify_version"] = "v1_0"
         self.client.post("/revocation/revoke", json=body, timeout=120)
         state = "revoked" if publish else "pending"
         self.store.set_revocation(cred_ex_id, state)
@@ -364,11 +370,11 @@ class Issuer:
         rows = self.store.list()
         if refresh:
             for row in rows:
-                if row.cred_ex_id and row.state not in ("done", "failed", "deleted",
-                                                        "abandoned"):
+                if row.cred_ex_id and row.state not in ("failed", "deleted", "abandoned",
+                                                        "credential-revoked"):
+                    if row.state == "done" and not row.rev_reg_id:
+                        continue              # final, and nothing about it can change
                     self.refresh(row.cred_ex_id)
-                elif row.cred_ex_id and row.state == "done" and row.rev_reg_id is None:
-                    pass
             rows = self.store.list()
         if state:
             rows = [r for r in rows if r.state == state]

@@ -73,8 +73,9 @@ MIGRATIONS = [
     """,
 ]
 
-#: Issuer-side states after which the holder has (or can have) the credential.
-ISSUED_STATES = ("credential-issued", "done")
+#: Issuer-side states after which the holder has (or can have) the credential
+#: (ACA-Py moves an exchange to credential-revoked once its revocation is published).
+ISSUED_STATES = ("credential-issued", "done", "credential-revoked")
 #: States that end an exchange without a credential.
 FAILED_STATES = ("abandoned", "deleted", "declined", "failed")
 

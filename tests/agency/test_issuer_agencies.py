@@ -1,0 +1,467 @@
+"""Issuer agencies end to end: stock ACA-Py agents run by our `agency` commands on the
+shared embedded ledger, the citizen played by our own wallet CLI.
+
+Covers: agency start/status/stop with the DID registered as ENDORSER; schema and
+(revocable) credential definition created once and reused; invite -> `ssi-wallet
+connect`; `issuer issue` -> `offers accept` -> stored; a 50-row batch with 3 bad rows
+and a re-run that issues nothing twice; revoke -> the holder sees it revoked.
+
+Batch rows share connections (a row is one credential to one connection; a citizen may
+get several), so the 50 rows go to two citizens' connections of one wallet agent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.ledger import RunningLedger
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PASSPHRASE = {"SSI_WALLET_PASSPHRASE": "correct horse battery staple"}
+INCOME = {
+    "month": "2026-10",
+    "net_income_cents": "1234.00 EUR",
+    "gross_income_cents": "1600.00 EUR",
+    "employer_name": "RideCo",
+    "employee_ref": "E-1001",
+    "issue_date": "2026-11-01",
+    "valid_until": "2027-12-31",
+}
+INCOME_RAW = {
+    "month": "202610",
+    "net_income_cents": "123400",
+    "gross_income_cents": "160000",
+    "employer_name": "RideCo",
+    "employee_ref": "E-1001",
+    "issue_date": "20261101",
+    "valid_until": "20271231",
+}
+
+
+class Home:
+    """Our CLI on one data directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
+        return run_ssi_wallet(self.path, *args, env=PASSPHRASE, timeout=timeout)
+
+    def json(self, *args: str, timeout: float = 180):
+        return self(*args, "--json", timeout=timeout).check().json()
+
+
+def _use_ledger(home: Home, ledger: RunningLedger) -> None:
+    home("config", "set", "ledger.genesis", ledger.genesis_path).check()
+    home("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+
+
+@pytest.fixture(scope="module")
+def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    """A home with two issuer agencies: employer (IncomeStatement) and debt-support
+    (DebtSupportCertificate, revocable), both started."""
+    home = Home(tmp_path_factory.mktemp("agencies"))
+    _use_ledger(home, ledger)
+    files = tmp_path_factory.mktemp("agency-files")
+    (files / "debt.yaml").write_text(
+        "name: debt\nlabel: Debt support Eindhoven\nroles: [issuer]\n"
+        f"credential_types:\n  - {EXAMPLES / 'credentials' / 'debt-support-certificate.yaml'}\n"
+    )
+    home.json("agency", "init", "employer", "--from", str(EXAMPLES / "agencies" / "employer.yaml"))
+    home.json("agency", "init", "debt", "--from", str(files / "debt.yaml"))
+    try:
+        for name in ("employer", "debt"):
+            started = home.json("agency", "start", name)
+            assert started["running"] is True
+        yield home
+    finally:
+        for name in ("employer", "debt"):
+            home("agency", "stop", name)
+
+
+@pytest.fixture(scope="module")
+def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    wallet = Home(tmp_path_factory.mktemp("citizen"))
+    _use_ledger(wallet, ledger)
+    wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
+    yield wallet
+    wallet("agent", "stop")
+
+
+def _connect(agencies: Home, wallet: Home, agency: str) -> str:
+    """Invite from the agency, connect with our wallet; the agency's connection id."""
+    invitation = agencies.json("issuer", "invite", "--agency", agency)
+    assert invitation["invitation_url"].startswith("http://127.0.0.1:")
+    connected = wallet.json("connect", invitation["invitation_url"])
+    assert connected["state"] in ("active", "completed")
+
+    def probe():
+        found = agencies.json(
+            "issuer",
+            "connections",
+            "list",
+            "--agency",
+            agency,
+            "--invitation",
+            invitation["invi_msg_id"],
+        )
+        return (
+            found[0]["connection_id"]
+            if found and found[0]["state"] in ("active", "completed")
+            else None
+        )
+
+    return _eventually(probe)
+
+
+@pytest.fixture(scope="module")
+def employer_connections(agencies: Home, wallet: Home) -> list[str]:
+    return [_connect(agencies, wallet, "employer") for _ in range(2)]
+
+
+@pytest.fixture(scope="module")
+def income_def(agencies: Home) -> dict:
+    return agencies.json("issuer", "creddef", "create", "IncomeStatement", "--agency", "employer")
+
+
+@pytest.fixture(scope="module")
+def debt_def(agencies: Home) -> dict:
+    return agencies.json(
+        "issuer",
+        "creddef",
+        "create",
+        "DebtSupportCertificate",
+        "--revocable",
+        "--registry-size",
+        "10",
+        "--agency",
+        "debt",
+    )
+
+
+def _eventually(probe, timeout: float = 60, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached in time")
+
+
+def _accept_in_background(wallet: Home, count: int) -> tuple[threading.Thread, list]:
+    """Accept `count` offers with our CLI (`offers accept`) as they arrive."""
+    accepted: list = []
+
+    def run() -> None:
+        deadline = time.monotonic() + 120
+        while len(accepted) < count and time.monotonic() < deadline:
+            for offer in wallet.json("offers", "list"):
+                accepted.append(wallet.json("offers", "accept", offer["id"]))
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, accepted
+
+
+class AutoAccept:
+    """A citizen who says yes to every offer, one after another as a person's wallet
+    does, over the holder agent's admin API (`offers accept` is tested separately).
+
+    One at a time on purpose: a holder agent that accepts 20 offers at once was seen to
+    time out opening askar sessions (10 s) and lose a credential (record stuck at
+    credential-received); the batch's concurrency is on the issuer's side."""
+
+    def __init__(self, wallet: Home) -> None:
+        from ssi_wallet.agent import process
+        from ssi_wallet.agent.admin import AdminClient
+
+        runtime = process.status(wallet.path / "holder")
+        assert runtime is not None
+        self.client = AdminClient.from_runtime(runtime)
+        self.stop = threading.Event()
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                records = self.client.get("/issue-credential-2.0/records",
+                                          params={"state": "offer-received"})["results"]
+                for record in records:
+                    cred_ex_id = record["cred_ex_record"]["cred_ex_id"]
+                    self.client.post(
+                        f"/issue-credential-2.0/records/{cred_ex_id}/send-request", json={})
+                    self._stored(cred_ex_id)
+                    self.accepted += 1
+            except Exception:  # noqa: BLE001 - a busy agent; try again
+                pass
+            self.stop.wait(0.2)
+
+    def _stored(self, cred_ex_id: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not self.stop.is_set():
+            record = self.client.get(f"/issue-credential-2.0/records/{cred_ex_id}")
+            if record["cred_ex_record"]["state"] in ("done", "abandoned"):
+                return
+            time.sleep(0.05)
+
+    def __enter__(self) -> AutoAccept:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.client.close()
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_agency_runs_with_its_did_registered_as_endorser(agencies: Home, ledger: RunningLedger):
+    status = agencies.json("agency", "status", "employer")
+    assert status["running"] is True
+    assert status["roles"] == ["issuer"]
+    assert status["instances"][0]["public_did"] == status["did"]
+    nyms = ledger.service.txns(["NYM"])
+    assert any(status["did"] in json.dumps(t) for t in nyms)
+    listed = {a["name"]: a for a in agencies.json("agency", "list")}
+    assert set(listed) == {"employer", "debt"} and listed["employer"]["running"] == [True]
+    seed = agencies.path / "agencies" / "employer" / "secrets" / "did.seed"
+    key = agencies.path / "agencies" / "employer" / "secrets" / "wallet.key"
+    assert seed.stat().st_mode & 0o077 == 0 and key.stat().st_mode & 0o077 == 0
+    copied = (agencies.path / "agencies" / "employer" / "agency.yaml").read_text()
+    assert str(EXAMPLES / "credentials" / "income-statement.yaml") in copied
+    # The seed and wallet key never reach the agent's command line.
+    pid = status["instances"][0]["pid"]
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    assert seed.read_text().strip() not in cmdline and key.read_text().strip() not in cmdline
+    # Starting again is a no-op.
+    again = agencies.json("agency", "start", "employer")
+    assert again["started"] == [False]
+
+
+def test_schema_and_revocable_definition_are_reused(agencies: Home, debt_def: dict):
+    assert debt_def["revocable"] is True and debt_def["tag"] == "revocable"
+    again = agencies.json(
+        "issuer",
+        "creddef",
+        "create",
+        "DebtSupportCertificate",
+        "--revocable",
+        "--registry-size",
+        "10",
+        "--agency",
+        "debt",
+    )
+    assert again["cred_def_id"] == debt_def["cred_def_id"] and again["reused"] is True
+    schema = agencies.json(
+        "issuer",
+        "schema",
+        "publish",
+        str(EXAMPLES / "credentials" / "debt-support-certificate.yaml"),
+        "--agency",
+        "debt",
+    )
+    assert schema["reused"] is True and schema["schema_id"] == debt_def["schema_id"]
+
+
+def test_issue_is_checked_against_the_type(
+    agencies: Home, income_def: dict, employer_connections: list[str]
+):
+    bad = agencies(
+        "issuer",
+        "issue",
+        "--agency",
+        "employer",
+        "--connection",
+        employer_connections[0],
+        "--type",
+        "IncomeStatement",
+        "--attr",
+        "month=2026-13",
+        "--attr",
+        "colour=blue",
+        "--json",
+    )
+    assert bad.returncode == 1
+    message = bad.json()["error"]["message"]
+    assert "unknown attribute(s) colour" in message and "net_income_cents is missing" in message
+    assert "month" in message
+
+
+def test_issue_waits_until_the_citizen_stored_it(
+    agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str]
+):
+    before = len(wallet.json("credentials", "list"))
+    thread, accepted = _accept_in_background(wallet, 1)
+    args = [a for k, v in INCOME.items() for a in ("--attr", f"{k}={v}")]
+    issued = agencies.json(
+        "issuer",
+        "issue",
+        "--agency",
+        "employer",
+        "--connection",
+        employer_connections[0],
+        "--type",
+        "IncomeStatement",
+        *args,
+    )
+    thread.join(timeout=60)
+    assert issued["issued"] is True and issued["state"] in ("done", "credential-issued")
+    assert accepted and accepted[0]["stored"] is True
+    creds = wallet.json("credentials", "list")
+    assert len(creds) == before + 1
+    mine = [c for c in creds if c["id"] == accepted[0]["credential_id"]]
+    assert mine[0]["attributes"] == INCOME_RAW
+    assert mine[0]["cred_def_id"] == income_def["cred_def_id"]
+    listed = agencies.json("issuer", "credentials", "list", "--agency", "employer")
+    assert issued["cred_ex_id"] in {r["cred_ex_id"] for r in listed}
+
+
+def _batch_file(path: Path, connections: list[str]) -> Path:
+    columns = ["connection_id", "row_id", *INCOME]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for i in range(50):
+            values = dict(
+                INCOME, employee_ref=f"E-{2000 + i}", net_income_cents=f"{1000 + i}.50 EUR"
+            )
+            if i == 7:
+                values["net_income_cents"] = "a lot"  # not money
+            if i == 23:
+                values["month"] = ""  # missing
+            if i == 41:
+                values["issue_date"] = "2026-02-30"  # impossible date
+            writer.writerow([connections[i % 2], f"oct-{i}", *values.values()])
+    return path
+
+
+def test_batch_of_50_with_3_bad_rows_and_an_idempotent_rerun(
+    agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str], tmp_path: Path
+):
+    batch = _batch_file(tmp_path / "october.csv", employer_connections)
+    before = len(wallet.json("credentials", "list"))
+    with AutoAccept(wallet):
+        started = time.monotonic()
+        first = agencies.json(
+            "issuer",
+            "issue-batch",
+            str(batch),
+            "--agency",
+            "employer",
+            "--type",
+            "IncomeStatement",
+            "--report",
+            str(tmp_path / "report.csv"),
+            timeout=400,
+        )
+        seconds = time.monotonic() - started
+    print(
+        f"batch of 47 credentials: {seconds:.1f} s wall, {first['seconds']} s in the "
+        f"command ({first['sent_per_second']} offers/s)"
+    )
+    assert first["total"] == 50
+    assert first["counts"] == {"issued": 47, "invalid": 3}, first["counts"]
+    bad = {r["line"]: r["error"] for r in first["rows"] if r["status"] == "invalid"}
+    assert set(bad) == {9, 25, 43}  # header is line 1, row i is line i + 2
+    assert "net_income_cents" in bad[9] and "month is missing" in bad[25]
+    assert "issue_date" in bad[43]
+    report = list(csv.DictReader((tmp_path / "report.csv").open()))
+    assert len(report) == 50 and sum(r["status"] == "issued" for r in report) == 47
+    _eventually(lambda: len(wallet.json("credentials", "list")) == before + 47)
+
+    rerun = agencies.json(
+        "issuer",
+        "issue-batch",
+        str(batch),
+        "--agency",
+        "employer",
+        "--type",
+        "IncomeStatement",
+        timeout=200,
+    )
+    assert rerun["counts"] == {"skipped": 47, "invalid": 3}, rerun["counts"]
+    time.sleep(2)
+    assert len(wallet.json("credentials", "list")) == before + 47
+    stored = [
+        r
+        for r in agencies.json("issuer", "credentials", "list", "--agency", "employer")
+        if r["batch"] == "october.csv"
+    ]
+    assert len(stored) == 47
+    assert len({r["row_key"] for r in stored}) == 47
+    assert all(r["state"] in ("done", "credential-issued") for r in stored)
+
+
+def test_revoked_certificate_shows_revoked_in_the_wallet(
+    agencies: Home, wallet: Home, debt_def: dict
+):
+    connection = _connect(agencies, wallet, "debt")
+    thread, accepted = _accept_in_background(wallet, 1)
+    issued = agencies.json(
+        "issuer",
+        "issue",
+        "--agency",
+        "debt",
+        "--connection",
+        connection,
+        "--type",
+        "DebtSupportCertificate",
+        "--attr",
+        "support_type=debt-counselling",
+        "--attr",
+        "municipality=Eindhoven",
+        "--attr",
+        "start_date=2026-09-01",
+        "--attr",
+        "valid_until=2027-08-31",
+        "--attr",
+        "case_ref=SH-77",
+    )
+    thread.join(timeout=60)
+    credential_id = accepted[0]["credential_id"]
+    assert issued["rev_reg_id"] and issued["cred_rev_id"]
+
+    def status():
+        return {s["id"]: s for s in wallet.json("credentials", "status")}[credential_id]
+
+    assert status()["revoked"] is False
+    pending = agencies.json("issuer", "revoke", issued["cred_ex_id"], "--agency", "debt")
+    assert pending["revocation"] == "pending"
+    assert status()["revoked"] is False  # not published yet
+    published = agencies.json("issuer", "publish-revocations", "--agency", "debt")
+    assert issued["cred_ex_id"] in published["published"]
+    _eventually(lambda: status()["revoked"] is True, timeout=30)
+    listed = {
+        r["cred_ex_id"]: r
+        for r in agencies.json("issuer", "credentials", "list", "--agency", "debt")
+    }
+    assert listed[issued["cred_ex_id"]]["revocation"] == "revoked"
+    again = agencies.json("issuer", "revoke", issued["cred_ex_id"], "--agency", "debt", "--publish")
+    assert again["changed"] is False
+
+
+def test_agency_stop_and_status(agencies: Home, tmp_path: Path):
+    # A third agency, to stop without disturbing the shared ones.
+    (tmp_path / "x.yaml").write_text("name: x\nroles: [issuer]\n")
+    agencies.json("agency", "init", "scratch", "--from", str(tmp_path / "x.yaml"))
+    assert agencies.json("agency", "start", "scratch")["running"] is True
+    stopped = agencies.json("agency", "stop", "scratch")
+    assert stopped["stopped"] == [True]
+    status = agencies.json("agency", "status", "scratch")
+    assert status["running"] is False and status["did"]
+    assert agencies.json("agency", "stop", "scratch")["stopped"] == [False]
