@@ -738,7 +738,10 @@ def build_followup(policy: Policy, agency: AgencyConfig | None, *, first_reveale
     month), sent only after that proof was verified."""
     now = int(time.time()) if now is None else now
     names = attribute_names(policy, agency)
-    reveal = tuple(names.get(n, n) for n in policy.then_reveal)
+    # The first step's values are revealed again: an `attr::NAME::value` restriction only
+    # holds (for ACA-Py's verifier) on a revealed attribute.
+    again = tuple(n for n in sorted(first_revealed) if n not in policy.then_reveal)
+    reveal = again + tuple(names.get(n, n) for n in policy.then_reveal)
     restriction = {"cred_def_id": cred_def_id}
     restriction.update({f"attr::{k}::value": str(v) for k, v in sorted(first_revealed.items())})
     request: dict[str, Any] = {

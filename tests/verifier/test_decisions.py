@@ -110,7 +110,8 @@ def two_steps(config, agent, store, connection: str, month: int, net: str, **ans
     assert child is not None and child.purpose == "then_reveal"
     assert child.request["requested_attributes"]["reveal"]["restrictions"][0][
         "attr::month::value"] == str(month)
-    agent.answer(child.pres_ex_id, revealed={"net_income_cents": net}, **answer)
+    agent.answer(child.pres_ex_id, revealed={"month": str(month), "net_income_cents": net},
+                 **answer)
     return sent, verifier.process_exchange(config, agent, child.pres_ex_id)
 
 
@@ -168,7 +169,7 @@ def test_crash_mid_workflow_leaves_nothing_and_is_retried(setup, monkeypatch) ->
     verifier.process_exchange(config, agent, first["pres_ex_id"])
     child = store.child_of(first["pres_ex_id"])
     sent = {"pres_ex_id": child.pres_ex_id}
-    agent.answer(child.pres_ex_id, revealed={"net_income_cents": "123400"})
+    agent.answer(child.pres_ex_id, revealed={"month": "202610", "net_income_cents": "123400"})
     real = workflows.decide
 
     def crash(ctx):

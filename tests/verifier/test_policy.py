@@ -133,7 +133,7 @@ def test_second_step_asks_the_same_credential_and_month() -> None:
     built = build_followup(policy, agency(), first_revealed={"month": "202610"},
                            cred_def_id=f"{EMPLOYER}:3:CL:12:default", now=5)
     assert built.request["requested_attributes"]["reveal"] == {
-        "names": ["net_income_cents"],
+        "names": ["month", "net_income_cents"],
         "restrictions": [{"cred_def_id": f"{EMPLOYER}:3:CL:12:default",
                           "attr::month::value": "202610"}]}
     assert built.request["requested_predicates"] == {}

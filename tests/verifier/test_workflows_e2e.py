@@ -254,7 +254,8 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
     # Step two, only because the predicate held: the amount of that month's statement.
     request = _open_request(wallet)
     preview = wallet.json("requests", "show", request["id"])
-    assert preview["revealed"] == {"net_income_cents": "123400"}, json.dumps(preview)
+    assert preview["revealed"] == {"month": M1.strftime("%Y%m"),
+                                   "net_income_cents": "123400"}, json.dumps(preview)
     wallet.json("requests", "present", request["id"], "--yes")
     out, err = waiting.communicate(timeout=150)
     assert waiting.returncode == 0, err
