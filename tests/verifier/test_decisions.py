@@ -255,3 +255,53 @@ def test_as_of_date_is_recorded(setup) -> None:
     config, agent, store = setup
     sent = verifier.send_request(config, agent, INCOME, connection_id="c11", month=202603)
     assert store.get_exchange(sent["pres_ex_id"]).as_of == dt.date(2026, 3, 1)
+
+
+def _concurrent_deciders(config, agent, store) -> None:
+    """Two deciders (serve and `request --wait`) on the same finished exchange at once:
+    exactly one decides, one payment."""
+    import threading
+
+    first = verifier.send_request(config, agent, INCOME, connection_id="cc", month=202610)
+    agent.answer(first["pres_ex_id"], revealed={"month": "202610"})
+    verifier.process_exchange(config, agent, first["pres_ex_id"])
+    child = store.child_of(first["pres_ex_id"])
+    agent.answer(child.pres_ex_id, revealed={"month": "202610", "net_income_cents": "123400"})
+    results: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def decide() -> None:
+        barrier.wait()
+        results.append(verifier.process_exchange(config, agent, child.pres_ex_id).status)
+
+    threads = [threading.Thread(target=decide) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["already", "already", "already", "decided"]
+    assert store.payments_count("C-cc") == 1
+
+
+def test_concurrent_deciders_on_sqlite(setup) -> None:
+    _concurrent_deciders(*setup)
+
+
+def test_the_case_store_on_postgresql(postgres_database: str, tmp_path: Path) -> None:
+    doc = {"name": "municipality", "roles": ["verifier"], "case_store": postgres_database,
+           "figures": {"social_minimum": [{"from": "2000-01-01", "value": "1500.00 EUR"}]},
+           "settings": {"trusted_employers": [EMPLOYER]}}
+    root = tmp_path / "municipality"
+    root.mkdir()
+    config = parse_agency_config(doc, root / "agency.yaml")
+    agent, store = FakeAgent(), open_case_store(config)
+    assert store.db.dialect == "postgresql"
+    _, out = two_steps(config, agent, store, "c1", 202610, "123400")
+    assert out.decision["outcome"] == "entitled"
+    assert out.decision["values"]["amount_cents"] == 26600
+    assert verifier.process_exchange(config, agent, out.pres_ex_id).status == "already"
+    _, again = two_steps(config, agent, store, "c1", 202610, "100000")
+    assert again.decision["outcome"] == "already_paid"
+    _concurrent_deciders(config, agent, store)
+    summary = store.case_summary("C-c1")
+    assert len(summary["payments"]) == 1 and len(summary["audit"]) == 4
