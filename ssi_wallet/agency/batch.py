@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import threading
 import time
@@ -113,10 +114,24 @@ def read_rows(path: Path, ctype: CredentialType) -> tuple[list[_Row], list[RowRe
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"no CSV file {path}")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"{path}: not UTF-8 text (byte {error.start}): save the CSV as UTF-8"
+        ) from None
+    try:
+        return _parse_rows(path, text, ctype)
+    except csv.Error as error:
+        raise InvalidInputError(f"{path}: not a readable CSV file ({error})") from None
+
+
+def _parse_rows(path: Path, text: str, ctype: CredentialType
+                ) -> tuple[list[_Row], list[RowResult]]:
     good: list[_Row] = []
     bad: list[RowResult] = []
     seen: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in (reader.fieldnames or [])]
         if not header:
