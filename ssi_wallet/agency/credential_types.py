@@ -20,6 +20,7 @@ AnonCreds predicates compare, so every number is an integer):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,13 @@ def encode_value(attribute: Attribute, value: Any) -> str:
     if kind == "text":
         if not text:
             raise InvalidInputError("empty")
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+            raise InvalidInputError("has control characters")
         return text
     if kind == "money":
         if re.fullmatch(r"-?\d+", text):
-            return str(int(text))          # already cents, as encode_human allows
-        return str(encoding.euros_to_cents(text))
+            return _int32(int(text), text)  # already cents, as encode_human allows
+        return _int32(encoding.euros_to_cents(text), text)
     if kind == "date":
         return str(encoding.date_to_int(encoding.parse_date(text)))
     if kind == "month":
@@ -104,8 +107,19 @@ def encode_value(attribute: Attribute, value: Any) -> str:
     if kind == "integer":
         if not re.fullmatch(r"-?\d+", text):
             raise InvalidInputError(f"not an integer: {text!r}")
-        return str(int(text))
+        return _int32(int(text), text)
     raise InvalidInputError(f"unknown attribute type {kind!r}")
+
+
+INT32 = 2 ** 31
+
+
+def _int32(number: int, text: str) -> str:
+    """AnonCreds proves predicates only on 32-bit integers (others are hashed)."""
+    if not -INT32 <= number < INT32:
+        raise InvalidInputError(f"{text[:40]!r} is out of range for predicates "
+                                f"(at most {INT32 - 1})")
+    return str(number)
 
 
 def load_credential_type(path: Path) -> CredentialType:
@@ -115,9 +129,16 @@ def load_credential_type(path: Path) -> CredentialType:
     if not path.is_file():
         raise NotFoundError(f"no credential type file {path}")
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as error:
-        raise InvalidInputError(f"{path}: not valid YAML ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise InvalidInputError(f"{path}: not valid YAML ({problem}{where})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: nested too deeply") from None
     return parse_credential_type(doc, path)
 
 
@@ -155,6 +176,9 @@ def parse_credential_type(doc: Any, path: Path | None = None) -> CredentialType:
     description = doc.get("description") or {}
     if isinstance(description, str):
         description = {"en": description}
+    if not isinstance(description, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in description.items()):
+        raise fail("description must be text or map languages (en, nl) to text")
     return CredentialType(name, version, tuple(attributes),
                           Path(path).resolve() if path else None, dict(description))
 
