@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ssi_wallet.errors import InvalidInputError
+
 
 def issuer_did_of(cred_def_id: str | None) -> str | None:
     """`Th7M...:3:CL:12:tag` -> `Th7M...` (an Indy credential definition names its issuer)."""
@@ -177,35 +179,34 @@ class ProofRequest:
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> ProofRequest:
-        indy = ((rec.get("by_format") or {}).get("pres_request") or {}).get("indy") or {}
-        attrs = tuple(
-            RequestedAttribute(
-                referent=ref,
-                names=tuple(spec.get("names") or [spec.get("name")]),
-                restrictions=_restrictions(spec),
-                non_revoked=spec.get("non_revoked"),
-            )
-            for ref, spec in (indy.get("requested_attributes") or {}).items()
-        )
-        preds = tuple(
-            RequestedPredicate(
-                referent=ref,
-                name=spec.get("name", ""),
-                p_type=spec.get("p_type", ""),
-                p_value=int(spec.get("p_value", 0)),
-                restrictions=_restrictions(spec),
-                non_revoked=spec.get("non_revoked"),
-            )
-            for ref, spec in (indy.get("requested_predicates") or {}).items()
-        )
+        """The typed request; a malformed record (whatever a verifier managed to send)
+        raises InvalidInputError with one line, never a Python error."""
+        if not isinstance(rec, dict) or not isinstance(rec.get("pres_ex_id"), str):
+            raise InvalidInputError("malformed proof request record (no pres_ex_id)")
+        rid = rec["pres_ex_id"]
+
+        def fail(message: str) -> InvalidInputError:
+            return InvalidInputError(f"proof request {rid} is malformed: {message}")
+
+        by_format = rec.get("by_format") or {}
+        pres_request = by_format.get("pres_request") if isinstance(by_format, dict) else None
+        indy = (pres_request or {}).get("indy") if isinstance(pres_request, dict) else None
+        indy = indy or {}
+        if not isinstance(indy, dict):
+            raise fail("the indy request is not an object")
+        attrs = tuple(_requested_attribute(ref, spec, fail)
+                      for ref, spec in _mapping(indy, "requested_attributes", fail).items())
+        preds = tuple(_requested_predicate(ref, spec, fail)
+                      for ref, spec in _mapping(indy, "requested_predicates", fail).items())
+        name = indy.get("name")
         return cls(
-            id=rec["pres_ex_id"],
+            id=rid,
             connection_id=rec.get("connection_id"),
-            state=rec.get("state", ""),
-            name=indy.get("name"),
+            state=str(rec.get("state", "")),
+            name=str(name) if name is not None else None,
             attributes=attrs,
             predicates=preds,
-            non_revoked=indy.get("non_revoked"),
+            non_revoked=_interval(indy.get("non_revoked"), "non_revoked", fail),
             created_at=rec.get("created_at"),
             raw=indy,
         )
@@ -231,9 +232,74 @@ class ProofRequest:
         }
 
 
-def _restrictions(spec: dict[str, Any]) -> tuple[Restriction, ...]:
+def _restrictions(spec: dict[str, Any], where: str = "", fail=None) -> tuple[Restriction, ...]:
+    raw = spec.get("restrictions") or []
+    if not isinstance(raw, list):
+        if fail is None:
+            return ()
+        raise fail(f"{where}: restrictions must be a list")
     return tuple(
         Restriction({str(k): str(v) for k, v in r.items()})
-        for r in spec.get("restrictions") or []
+        for r in raw
         if isinstance(r, dict)
+    )
+
+
+PREDICATE_TYPES = (">=", ">", "<=", "<")
+_INT32 = 2 ** 31
+
+
+def _mapping(indy: dict[str, Any], key: str, fail) -> dict[str, Any]:
+    value = indy.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise fail(f"{key} must map referents to objects")
+    return value
+
+
+def _interval(value: Any, where: str, fail) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+            k in ("from", "to") and (v is None or (isinstance(v, int)
+                                                   and not isinstance(v, bool)))
+            for k, v in value.items()):
+        raise fail(f"{where}: non_revoked must be {{from, to}} with epoch seconds")
+    return value
+
+
+def _requested_attribute(ref: str, spec: dict[str, Any], fail) -> RequestedAttribute:
+    names = spec.get("names")
+    if names is None:
+        names = [spec["name"]] if spec.get("name") is not None else []
+    if not isinstance(names, list) or not names:
+        raise fail(f"requested attribute {ref[:40]!r} has no name (names must be a list)")
+    if not all(isinstance(n, str) and n for n in names):
+        raise fail(f"requested attribute {ref[:40]!r}: every name must be text")
+    return RequestedAttribute(
+        referent=str(ref),
+        names=tuple(names),
+        restrictions=_restrictions(spec, f"requested attribute {ref[:40]!r}", fail),
+        non_revoked=_interval(spec.get("non_revoked"), f"requested attribute {ref[:40]!r}",
+                              fail),
+    )
+
+
+def _requested_predicate(ref: str, spec: dict[str, Any], fail) -> RequestedPredicate:
+    where = f"requested predicate {ref[:40]!r}"
+    name, p_type, p_value = spec.get("name"), spec.get("p_type"), spec.get("p_value")
+    if not isinstance(name, str) or not name:
+        raise fail(f"{where} has no attribute name")
+    if p_type not in PREDICATE_TYPES:
+        raise fail(f"{where}: p_type {str(p_type)[:10]!r} is not one of "
+                   f"{', '.join(PREDICATE_TYPES)}")
+    if isinstance(p_value, bool) or not isinstance(p_value, int) or not (
+            -_INT32 <= p_value < _INT32):
+        raise fail(f"{where}: p_value must be a 32-bit integer, not {str(p_value)[:20]!r}")
+    return RequestedPredicate(
+        referent=str(ref),
+        name=name,
+        p_type=p_type,
+        p_value=p_value,
+        restrictions=_restrictions(spec, where, fail),
+        non_revoked=_interval(spec.get("non_revoked"), where, fail),
     )

@@ -116,8 +116,13 @@ class Plan:
 def list_requests(client: AdminClient, *, state: str | None = OPEN_STATE) -> list[ProofRequest]:
     params = {"role": "prover", **({"state": state} if state else {})}
     records = client.get(RECORDS, params=params).get("results", [])
-    return sorted((ProofRequest.from_record(r) for r in records),
-                  key=lambda r: r.created_at or "")
+    requests = []
+    for record in records:
+        try:
+            requests.append(ProofRequest.from_record(record))
+        except InvalidInputError:
+            continue  # one verifier's malformed request must not hide the others
+    return sorted(requests, key=lambda r: r.created_at or "")
 
 
 def get_request(client: AdminClient, request_id: str) -> ProofRequest:
