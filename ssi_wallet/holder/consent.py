@@ -30,7 +30,23 @@ ANSWERED = ("presentation-sent", "done")
 
 
 def _canon(restrictions) -> str:
-    return json.dumps(sorted(json.dumps(r.fields, sort_keys=True) for r in restrictions))
+    """Restrictions in a comparable form. A value restriction on a date or month
+    attribute (`attr::month::value`: "the statement for October") moves with the
+    calendar, like a date bound, so its value is not part of the scope."""
+    def moving(key: str) -> bool:
+        parts = key.split("::")
+        return len(parts) == 3 and parts[0] == "attr" and parts[2] == "value" and \
+            kind_of(parts[1]) in (Kind.DATE, Kind.MONTH)
+
+    return json.dumps(sorted(
+        json.dumps({k: ("*" if moving(k) else v) for k, v in r.fields.items()},
+                   sort_keys=True)
+        for r in restrictions))
+
+
+def policy_of(request_name: str | None) -> str:
+    """A policy's later steps are named `<policy> (then)`: they belong to the policy."""
+    return (request_name or "").split(" (", 1)[0]
 
 
 def scope_of(request: ProofRequest) -> dict[str, Any]:
@@ -123,7 +139,7 @@ def grant(client: AdminClient, *, connection_id: str, policy: str, until: dt.dat
         raise UsageError("--max-per-month must be at least 1")
     get_connection(client, connection_id)
     answered = [r for r in list_requests(client, state=None)
-                if r.connection_id == connection_id and r.name == policy
+                if r.connection_id == connection_id and policy_of(r.name) == policy
                 and r.state in ANSWERED]
     if not answered:
         raise NotFoundError(
@@ -183,8 +199,8 @@ def answer_under_consent(client: AdminClient, request_id: str, *,
     if request.state != "request-received":
         return Answer(None, "waiting", f"request is {request.state}")
     candidates = [c for c in list_consents(client)
-                  if c.connection_id == request.connection_id and c.policy == request.name
-                  and c.in_force(today)]
+                  if c.connection_id == request.connection_id
+                  and c.policy == policy_of(request.name) and c.in_force(today)]
     if not candidates:
         return Answer(None, "waiting", "no consent in force covers this request")
     reasons = []

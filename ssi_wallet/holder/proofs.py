@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ssi_wallet.encoding import display, format_month, predicate_words
+from ssi_wallet.encoding import Kind, display, format_month, kind_of, predicate_words
 from ssi_wallet.errors import InvalidInputError, NotFoundError, UsageError
 from ssi_wallet.holder.connections import get_connection
 from ssi_wallet.holder.credentials import expiry_of, is_revoked, newest_first_key, received_times
@@ -168,15 +168,22 @@ def plan_presentation(client: AdminClient, request_id: str,
                 a.non_revoked, candidates.get(a.referent, []), use.get(a.referent))
         for a in request.attributes
     ]
+    # A request's items belong together (the statement for *that* month): a predicate is
+    # answered from a credential already answering the attributes when one can, never
+    # by quietly mixing in another credential that happens to make it true.
+    anchors = {c.credential.id for c in choices if c.credential}
     for p in request.predicates:
         options = candidates.get(p.referent, [])
+        if p.referent not in use and any(c.id in anchors for c in options):
+            options = [c for c in options if c.id in anchors]
         holds = [c for c in options if predicate_holds(c, p.name, p.p_type, p.p_value)]
         choice = _choose(checker, p.referent, "predicate", (p.name,), p.restrictions,
                          p.non_revoked, holds, use.get(p.referent))
         if options and not holds:
             choice = Choice(**{**choice.__dict__, "candidates": len(options), "problem": (
                 f"{p.referent}: {_unprovable(p, options[0])}")})
-        context = _predicate_context(choice.credential)
+        context = _predicate_context(choice.credential) \
+            if kind_of(p.name) is Kind.MONEY else None
         words = predicate_words(p.name, p.p_type, p.p_value, context=context) \
             if p.p_type in (">=", ">", "<=", "<") else f"{p.name} {p.p_type} {p.p_value}"
         choices.append(Choice(**{**choice.__dict__, "words": words}))

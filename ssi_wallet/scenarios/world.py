@@ -1,0 +1,256 @@
+"""Everything a scenario runs on: a data home, the embedded ledger, the pilot agencies
+(from `examples/agencies/`), and the citizen's wallet; and the moves every scenario
+makes (connect, issue and accept, ask and answer).
+
+Agencies keep their credential definitions in the home, so a second run on the same
+home (`--home DIR`) skips the seconds of key generation.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ssi_wallet
+from ssi_wallet.errors import NotFoundError
+
+EXAMPLES = Path(ssi_wallet.__file__).resolve().parents[1] / "examples"
+PASSPHRASE_FILE = "demo-passphrase"
+
+
+def examples_dir() -> Path:
+    if not (EXAMPLES / "agencies").is_dir():
+        raise NotFoundError(f"the pilot files are not at {EXAMPLES}",
+                            hint="run the scenarios from a checkout of ssi-wallet")
+    return EXAMPLES
+
+
+@dataclass
+class World:
+    home: Path
+    keep: bool = False
+    started: list[str] = field(default_factory=list)
+    run_id: str = field(default_factory=lambda: secrets.token_hex(3).upper())
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    # -- set-up / tear-down -------------------------------------------------------------
+    def __enter__(self) -> World:
+        from ssi_wallet.files import private_dir, write_secret
+
+        private_dir(self.home)
+        os.environ["SSI_WALLET_HOME"] = str(self.home)
+        # The demo citizen's wallet is a throwaway: a random passphrase kept 0600 in the
+        # home (a real citizen uses the OS keyring or his own passphrase).
+        secret = self.home / PASSPHRASE_FILE
+        if not secret.exists():
+            write_secret(secret, secrets.token_urlsafe(24))
+        os.environ.setdefault("SSI_WALLET_PASSPHRASE", secret.read_text().strip())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self._clients.values():
+            client.close()
+        if not self.keep:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        from ssi_wallet.agency.runtime import stop_agency
+        from ssi_wallet.agent.process import stop
+        from ssi_wallet.holder.agent import holder_paths
+        from ssi_wallet.ledger.service import LedgerService
+
+        for name in self.started:
+            stop_agency(name, self.home)
+        stop(holder_paths(self.home).root)
+        LedgerService(self.home / "ledger").stop()
+
+    # -- parties --------------------------------------------------------------------------
+    def ledger(self) -> None:
+        from ssi_wallet.network import resolve_network
+
+        resolve_network(home=self.home)
+
+    def init_agencies(self, *names: str) -> None:
+        """Set agencies up from the pilot files the first time (their DID seeds too)."""
+        from ssi_wallet.agency.runtime import agency_dir, init_agency
+
+        for name in names:
+            if not (agency_dir(name, self.home) / "agency.yaml").exists():
+                init_agency(name, examples_dir() / "agencies" / f"{name}.yaml",
+                            home=self.home)
+
+    def start_agencies(self, *names: str) -> None:
+        """Start agencies in parallel (each is an ACA-Py process; verifiers also serve)."""
+        from ssi_wallet.agency.runtime import start_agency
+
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            list(pool.map(lambda n: start_agency(n, self.home), names))
+        self.started.extend(n for n in names if n not in self.started)
+
+    def set_settings(self, name: str, values: dict[str, Any]) -> None:
+        """Write agency settings into its agency.yaml (serve re-reads the file)."""
+        import yaml
+
+        from ssi_wallet.agency.runtime import agency_dir
+        from ssi_wallet.files import atomic_write
+
+        path = agency_dir(name, self.home) / "agency.yaml"
+        doc = yaml.safe_load(path.read_text())
+        doc.setdefault("settings", {}).update(values)
+        atomic_write(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+    def did(self, agency: str) -> str:
+        """The agency's public DID (its seed is made on first use, before it starts)."""
+        from ssi_wallet.agency.runtime import load_agency, public_identity
+
+        identity = public_identity(load_agency(agency, self.home), create=True)
+        assert identity is not None
+        return identity.did
+
+    def config(self, agency: str):
+        from ssi_wallet.agency.runtime import load_agency
+
+        return load_agency(agency, self.home)
+
+    def agency_client(self, agency: str):
+        from ssi_wallet.agency.runtime import agency_client
+
+        if agency not in self._clients:
+            self._clients[agency] = agency_client(self.config(agency))
+        return self._clients[agency]
+
+    def citizen(self, label: str):
+        """The citizen's wallet (created on first use) and a client of its agent."""
+        from ssi_wallet.holder.agent import holder_client, holder_paths, init_wallet
+
+        if not holder_paths(self.home).exists:
+            init_wallet(label=label, genesis=None, use_keyring=False, home=self.home)
+        if "citizen" not in self._clients:
+            self._clients["citizen"] = holder_client(self.home)
+        return self._clients["citizen"]
+
+    # -- moves ------------------------------------------------------------------------
+    def connect_to_issuer(self, issuer: str, citizen) -> tuple[str, str]:
+        """The issuer invites, the citizen connects: (citizen's id, issuer's id)."""
+        from ssi_wallet.agency.issuance import Issuer
+        from ssi_wallet.holder.connections import connect
+        from ssi_wallet.holder.invitations import read_invitation
+
+        with Issuer.open(self.config(issuer)) as agency:
+            invitation = agency.invite()
+            conn = connect(citizen, read_invitation(invitation["invitation_url"]))
+            theirs = agency.connections(invitation_msg_id=invitation["invi_msg_id"])
+        return conn.id, theirs[0]["connection_id"]
+
+    def issue(self, issuer: str, connection_id: str, type_name: str,
+              values: dict[str, Any], citizen) -> str:
+        """The issuer offers, the citizen accepts; returns the stored credential's id."""
+        from ssi_wallet.agency.issuance import Issuer, resolve_type
+        from ssi_wallet.holder.offers import accept_offer, list_offers
+
+        with citizen.events() as events, Issuer.open(self.config(issuer)) as agency:
+            ctype = resolve_type(agency.config, type_name)
+            sent = agency.issue(connection_id, ctype, values, wait=False)
+            while True:
+                offers = [o for o in list_offers(citizen) if o.cred_def_id == sent["cred_def_id"]]
+                if offers:
+                    break
+                events.wait("issue_credential_v2_0",
+                            lambda p: p.get("state") == "offer-received", timeout=30)
+        return accept_offer(citizen, offers[-1].id) or ""
+
+    def prepare_types(self, issuer: str, types: dict[str, bool]) -> None:
+        """Schemas and credential definitions ({type: revocable}), reused when they exist."""
+        from ssi_wallet.agency.issuance import Issuer, resolve_type
+
+        with Issuer.open(self.config(issuer)) as agency:
+            for type_name, revocable in types.items():
+                ctype = resolve_type(agency.config, type_name)
+                agency.publish_schema(ctype)
+                agency.create_creddef(ctype, revocable=revocable, registry_size=20)
+
+    def case_invitation(self, verifier: str, case_ref: str, policy_file: str) -> dict[str, Any]:
+        from ssi_wallet.agency.verifier import create_invitation, policy_for
+
+        config = self.config(verifier)
+        policy = policy_for(config, examples_dir() / "policies" / policy_file)
+        return create_invitation(config, self.agency_client(verifier), case_ref, policy=policy)
+
+    def agency_connection(self, agency: str, invi_msg_id: str, *, timeout: float = 30) -> str:
+        """The agency's side of the connection made from its invitation, once complete."""
+        import time
+
+        client = self.agency_client(agency)
+        deadline = time.monotonic() + timeout
+        with client.events() as events:
+            while True:
+                found = client.get("/connections", params={"invitation_msg_id": invi_msg_id})
+                done = [c for c in found.get("results", [])
+                        if c.get("state") in ("active", "completed")]
+                if done:
+                    return done[0]["connection_id"]
+                try:
+                    events.wait("connections",
+                                lambda p: p.get("invitation_msg_id") == invi_msg_id,
+                                timeout=max(deadline - time.monotonic(), 0.1))
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+
+    def connect(self, citizen, invitation_url: str):
+        from ssi_wallet.holder.connections import connect
+        from ssi_wallet.holder.invitations import read_invitation
+
+        return connect(citizen, read_invitation(invitation_url))
+
+    def next_request(self, citizen, connection_id: str, events, *, timeout: float = 60):
+        """The next open proof request on `connection_id` (waits for it)."""
+        import time
+
+        from ssi_wallet.holder.proofs import list_requests
+
+        deadline = time.monotonic() + timeout
+        while True:
+            open_ = [r for r in list_requests(citizen) if r.connection_id == connection_id]
+            if open_:
+                return open_[0]
+            events.wait("present_proof_v2_0",
+                        lambda p: p.get("connection_id") == connection_id
+                        and p.get("state") == "request-received",
+                        timeout=max(deadline - time.monotonic(), 0.1))
+
+    def answer(self, citizen, connection_id: str, events):
+        """The citizen previews the next request on the connection and presents."""
+        from ssi_wallet.holder.proofs import plan_presentation, present
+
+        request = self.next_request(citizen, connection_id, events)
+        plan = plan_presentation(citizen, request.id)
+        present(citizen, plan)
+        return plan
+
+    def case(self, verifier: str, case_ref: str) -> dict[str, Any]:
+        from ssi_wallet.agency.verifier import store_for
+
+        return store_for(self.config(verifier)).case_summary(case_ref)
+
+    def disclosures(self, verifier: str, case_ref: str) -> dict[str, Any]:
+        """What the agency learned in this case, read from its own audit records."""
+        revealed: dict[str, list[str]] = {}
+        predicates: list[str] = []
+        for audit in self.case(verifier, case_ref)["audit"]:
+            learned = audit.get("learned") or {}
+            for name, value in (learned.get("revealed") or {}).items():
+                revealed.setdefault(name, [])
+                if value not in revealed[name]:
+                    revealed[name].append(value)
+            for pred in learned.get("predicates") or []:
+                text = pred.get("words") or \
+                    f"{pred.get('attribute')} {pred.get('p_type')} {pred.get('p_value')}"
+                if text not in predicates:
+                    predicates.append(text)
+        return {"agency": verifier, "case": case_ref, "revealed": revealed,
+                "predicates": predicates}
