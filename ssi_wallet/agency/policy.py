@@ -695,10 +695,14 @@ def build_request(policy: Policy, agency: AgencyConfig | None, *,
     if reveal:
         request["requested_attributes"][REVEAL_REFERENT] = {
             "names": list(reveal), "restrictions": attr_restrictions}
+    # The predicates too are pinned to the month's credential: a wallet choosing per item
+    # could otherwise prove the predicate with another month's statement.
+    pred_restrictions = attr_restrictions if month is not None and "month" in reveal \
+        else restrictions
     for p in predicates:
         request["requested_predicates"][p.referent] = {
             "name": p.attribute, "p_type": p.p_type, "p_value": p.p_value,
-            "restrictions": [dict(r) for r in restrictions]}
+            "restrictions": [dict(r) for r in pred_restrictions]}
     if policy.non_revoked:
         request["non_revoked"] = {"from": now, "to": now}
     return BuiltRequest(request, reveal, tuple(predicates), as_of, tuple(restrictions))
@@ -810,7 +814,7 @@ def check_presentation(policy: Policy, agency: AgencyConfig | None, *,
         facts.problems.append("the proof answers a request we did not send (nonce differs)")
     else:
         for key in ("requested_attributes", "requested_predicates", "non_revoked"):
-            if received_request.get(key) != sent.get(key):
+            if _comparable(key, received_request.get(key)) != _comparable(key, sent.get(key)):
                 facts.problems.append(f"the request's {key} differ from what we sent")
     requested = proof.get("requested_proof") or {}
     identifiers = proof.get("identifiers") or []
@@ -875,6 +879,21 @@ def check_presentation(policy: Policy, agency: AgencyConfig | None, *,
     facts.problems = list(dict.fromkeys(facts.problems))
     facts.accepted = facts.verified and not facts.problems
     return facts
+
+
+def _comparable(key: str, value: Any) -> Any:
+    """ACA-Py 0.12.8's verifier drops `attr::` keys from predicate restrictions in place
+    (handler.py) before it stores the record: compare predicates without them."""
+    if key != "requested_predicates" or not isinstance(value, dict):
+        return value
+    out = {}
+    for referent, spec in value.items():
+        if isinstance(spec, dict):
+            spec = {**spec, "restrictions": [
+                {k: v for k, v in r.items() if not str(k).startswith("attr::")}
+                for r in spec.get("restrictions") or [] if isinstance(r, dict)]}
+        out[referent] = spec
+    return out
 
 
 def _check_identifier(ident: dict[str, Any] | None, sent_restrictions: list[dict[str, str]],

@@ -276,4 +276,5 @@ def test_several_trusted_issuers_share_one_restriction() -> None:
     assert built.request["requested_attributes"]["reveal"]["restrictions"] == [
         {"schema_name": "IncomeStatement", "attr::month::value": "202610"}]
     for pred in built.request["requested_predicates"].values():
-        assert pred["restrictions"] == [{"schema_name": "IncomeStatement"}]
+        assert pred["restrictions"] == [{"schema_name": "IncomeStatement",
+                                         "attr::month::value": "202610"}]

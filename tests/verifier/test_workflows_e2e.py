@@ -103,7 +103,7 @@ def _add_settings(home: Home, name: str, settings: dict) -> None:
 @pytest.fixture(scope="module")
 def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Home]:
-    from ssi_wallet.agency import runtime, serve
+    from ssi_wallet.agency import runtime
 
     home = Home(tmp_path_factory.mktemp("agencies"))
     for key, value in (("ledger.genesis", ledger.genesis_path),
@@ -122,21 +122,18 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
                  "recheck_interval_seconds": 86400},
     }
     for name, settings in trusted.items():
-        config = runtime.load_agency(name, home.path)
-        _add_settings(home, name, {**settings, "webhook_urls": [serve.webhook_url(config)]})
+        _add_settings(home, name, settings)
     home.did = did  # type: ignore[attr-defined]
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             started = list(pool.map(lambda n: home.json("agency", "start", n, timeout=240),
                                     AGENCY_FILES))
         assert all(s["running"] for s in started)
-        for name in trusted:
-            assert home.json("verifier", "serve", "--agency", name, "--background")["pid"]
+        for name in trusted:   # `agency start` runs `verifier serve` for a verifier agency
+            assert home.json("verifier", "serve", "--agency", name, "--status")["running"]
         yield home
     finally:
         for name in AGENCY_FILES:
-            if name in trusted:
-                home("verifier", "serve", "--agency", name, "--stop")
             home("agency", "stop", name)
 
 
@@ -384,6 +381,36 @@ def test_asbestos_award_and_the_award_credential_comes_back(agencies: Home, wall
     assert messages["status"] == "awarded TAS"
 
 
+def test_the_award_credential_is_relied_on_by_another_agency(agencies: Home, wallet: Home,
+                                                             municipality_case,
+                                                             tmp_path: Path):
+    """A chain across agencies: the municipality accepts the SVB's AsbestosAward."""
+    policy = tmp_path / "award-check.yaml"
+    policy.write_text(
+        "# Does the citizen hold an SVB asbestos award? (a test policy)\n"
+        "name: award-check\ncredential: AsbestosAward\nreveal: [scheme]\n"
+        "prove: ['amount_cents >= 1.00 EUR']\n"
+        f"trusted_issuers: [{{did: {agencies.did['svb']}}}]\nnon_revoked: false\n"
+        "workflow: none\n")
+    agencies.json("verifier", "policy", "validate", str(policy), "--agency", "municipality")
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "ssi_wallet", "verifier", "request", "--agency",
+         "municipality", "--policy", str(policy), "--connection",
+         municipality_case["municipality"], "--case", "AWARD-1", "--wait", "--timeout", "90",
+         "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(agencies.path, PASSPHRASE))
+    request = _open_request(wallet)
+    wallet.json("requests", "present", request["id"], "--yes")
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    decision = json.loads(out)["decision"]
+    assert decision["outcome"] == "verified" and decision["values"]["scheme"] == "TAS"
+    listed = {c["case_ref"] for c in agencies.json("verifier", "cases", "list", "--agency",
+                                                   "municipality")}
+    assert {"INC-1", "AWARD-1"} <= listed
+
+
 # ----------------------------------------------------------------------------- brake
 
 
@@ -424,3 +451,4 @@ def test_emergency_brake_applied_rechecked_and_lifted_by_revocation(
     assert case["decisions"][2]["outcome"] == "brake_lifted"
     assert case["brake_active"] is False
     assert [b["event"] for b in case["brakes"]] == ["applied", "continued", "lifted"]
+
