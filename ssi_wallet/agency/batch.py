@@ -368,7 +368,7 @@ def _wait_all(issuer: Issuer, watcher: _Watcher, pending: dict[str, int],
         with watcher.lock:
             seen = {i: watcher.states[i] for i in open_ids if i in watcher.states}
         now = time.monotonic()
-        if now - last_refresh > 5:                    # events can be missed; records can't
+        if now - last_refresh > 2:                    # events can be missed; records can't
             last_refresh = now
             for cred_ex_id in list(open_ids - {i for i, s in seen.items() if s in final}):
                 state = issuer._record_state(cred_ex_id)

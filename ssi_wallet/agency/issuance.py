@@ -38,6 +38,7 @@ TOPIC = "issue_credential_v2_0"
 DEFAULT_TAG = "default"
 REVOCABLE_TAG = "revocable"
 ACK_GRACE = 10.0           # s to wait for the holder's ack after credential-issued
+POLL_INTERVAL = 1.0        # s between re-reads of the exchange record while waiting
 HANDSHAKES = ["https://didcomm.org/didexchange/1.0", "https://didcomm.org/connections/1.0"]
 
 
@@ -260,30 +261,36 @@ class Issuer:
 
     def _wait_state(self, events, cred_ex_id: str, timeout: float) -> str:
         """Wait for `done` (the holder stored the credential and acknowledged); a holder
-        that never acknowledges leaves `credential-issued`, accepted after a grace."""
+        that never acknowledges leaves `credential-issued`, accepted after a grace.
+
+        Events come from the instance we talk to; another instance of a scaled-out
+        agency may handle the holder's messages, so the shared record is re-read too."""
         from ssi_wallet.agent.events import EventTimeout
 
+        final = ("done", "credential-revoked", *FAILED_STATES)
         deadline = time.monotonic() + timeout
+        issued_at: float | None = None
         state = self._record_state(cred_ex_id)
-        while state not in ("done", "credential-revoked", *FAILED_STATES):
-            remaining = deadline - time.monotonic()
-            if state == "credential-issued":
-                remaining = min(remaining, ACK_GRACE)
-            try:
-                payload = events.wait(
-                    TOPIC, lambda p: p.get("cred_ex_id") == cred_ex_id
-                    and p.get("state") in (*ISSUED_STATES, *FAILED_STATES),
-                    timeout=max(remaining, 0.01))
-                state = payload["state"]
-            except EventTimeout:
-                state = self._record_state(cred_ex_id)
-                if state in (*ISSUED_STATES, *FAILED_STATES):
+        while state not in final:
+            now = time.monotonic()
+            if state in ISSUED_STATES:
+                issued_at = issued_at or now
+                if now - issued_at >= ACK_GRACE:
                     return state
+            if now >= deadline:
                 self.store.update_state(cred_ex_id, state or "offer-sent")
                 raise IssuanceTimeout(
                     f"credential {cred_ex_id}: the holder did not accept within {timeout:g} s "
                     f"(state {state}); the offer stands",
-                    hint="see later: ssi-wallet issuer credentials list") from None
+                    hint="see later: ssi-wallet issuer credentials list")
+            try:
+                payload = events.wait(
+                    TOPIC, lambda p: p.get("cred_ex_id") == cred_ex_id
+                    and p.get("state") in (*ISSUED_STATES, *FAILED_STATES),
+                    timeout=max(min(deadline - now, POLL_INTERVAL), 0.01))
+                state = payload["state"]
+            except EventTimeout:
+                state = self._record_state(cred_ex_id)
         return state
 
     def _record_state(self, cred_ex_id: str) -> str | None:
