@@ -254,3 +254,19 @@ class World:
                     predicates.append(text)
         return {"agency": verifier, "case": case_ref, "revealed": revealed,
                 "predicates": predicates}
+
+    def revoke(self, issuer: str, connection_id: str, type_name: str) -> dict[str, Any]:
+        """Revoke (and publish) what `issuer` issued of `type_name` over the connection."""
+        from ssi_wallet.agency.issuance import Issuer
+
+        with Issuer.open(self.config(issuer)) as agency:
+            rows = [r for r in agency.credentials() if r.connection_id == connection_id
+                    and r.type_name == type_name and r.revocation is None and r.cred_ex_id]
+            if not rows:
+                raise NotFoundError(f"{issuer} issued no revocable {type_name} there")
+            return agency.revoke(rows[-1].cred_ex_id, publish=True)
+
+    def exchanges(self, verifier: str, case_ref: str) -> list[Any]:
+        from ssi_wallet.agency.verifier import store_for
+
+        return store_for(self.config(verifier)).exchanges_of(case_ref)
