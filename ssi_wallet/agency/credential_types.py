@@ -11,7 +11,7 @@ Attribute types and what an issuer may type for them (the raw credential value i
 AnonCreds predicates compare, so every number is an integer):
 
     text     any non-empty text                          -> unchanged
-    money    1500.00 EUR, €1.234,56, 1500,00 or cents    -> euro cents  ("150000")
+    money    1500.00 EUR, €1,500.00, 1500,00 or cents    -> euro cents  ("150000")
     date     2026-10-31, 20261031, today, today-45d      -> YYYYMMDD    ("20261031")
     month    2026-10, 202610                             -> YYYYMM      ("202610")
     integer  -12, 42                                     -> unchanged
@@ -153,7 +153,10 @@ def parse_credential_type(doc: Any, path: Path | None = None) -> CredentialType:
     name = doc.get("name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise fail("name must be letters, digits, '_', '.', '-' (starting with a letter)")
-    version = str(doc.get("version", ""))
+    version = doc.get("version", "")
+    if isinstance(version, float):      # YAML reads 1.10 as 1.1: make people quote it
+        raise fail(f"version {version!r}: quote it in YAML (version: \"{version}\")")
+    version = str(version)
     if not _VERSION_RE.match(version):
         raise fail(f"version must look like 1.0 (quote it in YAML), not {version!r}")
     attrs_doc = doc.get("attributes")
