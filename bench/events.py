@@ -66,11 +66,12 @@ class EventHub:
                         keep.append((match, fut))
                 self._waiters = keep
 
-    def expect(self, match: Match) -> Future:
-        """A Future resolved with the first event (already seen or to come) matching."""
+    def expect(self, match: Match, *, fresh: bool = False) -> Future:
+        """A Future resolved with the first event (already seen, unless `fresh`, or to
+        come) matching."""
         fut: Future = Future()
         with self._lock:
-            for topic, payload in reversed(self._ring):
+            for topic, payload in reversed(self._ring) if not fresh else ():
                 if match(topic, payload):
                     fut.set_result(payload)
                     return fut
