@@ -270,3 +270,18 @@ class World:
         from ssi_wallet.agency.verifier import store_for
 
         return store_for(self.config(verifier)).exchanges_of(case_ref)
+
+    @staticmethod
+    def wait_until(probe, *, timeout: float, interval: float = 0.2):
+        """For what happens in the background of another process (the wallet's notice,
+        the agency's follow-up offer): a bounded wait, checked a few times a second."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise NotFoundError(f"nothing arrived within {timeout:g} s")
+            time.sleep(interval)
