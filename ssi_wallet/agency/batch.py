@@ -73,6 +73,7 @@ class BatchReport:
     cred_def_id: str
     rows: list[RowResult] = field(default_factory=list)
     seconds: float = 0.0
+    send_seconds: float = 0.0
     report_path: str | None = None
 
     def counts(self) -> dict[str, int]:
@@ -86,7 +87,9 @@ class BatchReport:
         sent = counts.get("issued", 0) + counts.get("offered", 0)
         return {"file": self.file, "type": self.type, "cred_def_id": self.cred_def_id,
                 "total": len(self.rows), "counts": counts, "seconds": round(self.seconds, 2),
-                "sent_per_second": round(sent / self.seconds, 2) if self.seconds else None,
+                "send_seconds": round(self.send_seconds, 2),
+                "offers_per_second": (round(sent / self.send_seconds, 2)
+                                      if self.send_seconds and sent else None),
                 "report": self.report_path, "rows": [r.to_json() for r in self.rows]}
 
 
@@ -249,8 +252,10 @@ def run_batch(issuer: Issuer, ctype: CredentialType, csv_path: Path, *,
 
     watcher = _Watcher(issuer) if (wait and to_send) else None
     try:
+        send_started = time.monotonic()
         pending = _send_all(issuer, ctype, cred_def_id, to_send, batch_name, concurrency,
                             results, notify)
+        report.send_seconds = time.monotonic() - send_started
         if watcher is not None:
             _wait_all(issuer, watcher, pending, results, timeout, notify)
     finally:

@@ -465,3 +465,41 @@ def test_agency_stop_and_status(agencies: Home, tmp_path: Path):
     status = agencies.json("agency", "status", "scratch")
     assert status["running"] is False and status["did"]
     assert agencies.json("agency", "stop", "scratch")["stopped"] == [False]
+
+
+def test_a_row_sent_just_before_a_crash_is_not_sent_again(
+        agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str],
+        tmp_path: Path):
+    from ssi_wallet.agency.batch import COMMENT_PREFIX, read_rows
+    from ssi_wallet.agency.credential_types import find_credential_type
+    from ssi_wallet.agency.issuance import Issuer
+    from ssi_wallet.agency.runtime import load_agency
+
+    path = tmp_path / "crash.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["connection_id", "row_id", *INCOME])
+        writer.writerow([employer_connections[1], "crash-1", *INCOME.values()])
+    config = load_agency("employer", agencies.path)
+    before = len(wallet.json("credentials", "list"))
+    with Issuer.open(config) as issuer:
+        ctype = find_credential_type(config, "IncomeStatement")
+        (row,), _ = read_rows(path, ctype)
+        # What a batch does for a row, up to the moment it would record the exchange id.
+        claimed, fresh = issuer.store.claim_row(
+            row_key=row.key, connection_id=row.connection_id, type_name=ctype.name,
+            cred_def_id=income_def["cred_def_id"], batch="crash.csv", line=row.line)
+        assert fresh
+        sent = issuer.offer(row.connection_id, ctype, row.raw, income_def["cred_def_id"],
+                            comment=COMMENT_PREFIX + row.key)
+    with AutoAccept(wallet):
+        rerun = agencies.json("issuer", "issue-batch", str(path), "--agency", "employer",
+                              "--type", "IncomeStatement")
+        assert rerun["counts"] == {"skipped": 1}
+        assert rerun["rows"][0]["cred_ex_id"] == sent["cred_ex_id"]
+        _eventually(lambda: len(wallet.json("credentials", "list")) == before + 1)
+    time.sleep(1)
+    assert len(wallet.json("credentials", "list")) == before + 1
+    listed = [r for r in agencies.json("issuer", "credentials", "list", "--agency", "employer")
+              if r["row_key"] == row.key]
+    assert len(listed) == 1 and listed[0]["cred_ex_id"] == sent["cred_ex_id"]
