@@ -25,6 +25,7 @@ from ssi_wallet.cli import (
     ledger_cmd,
     offers_cmd,
     requests_cmd,
+    scenario_cmd,
     schemes_cmd,
     wallet_cmd,
 )
@@ -96,6 +97,7 @@ app.command("connect")(connections_cmd.connect)
 app.command("eligibility")(schemes_cmd.eligibility)
 app.command("inbox")(schemes_cmd.inbox)
 app.command("apply")(schemes_cmd.apply)
+app.command("demo")(scenario_cmd.demo)
 app.add_typer(wallet_cmd.app, name="wallet")
 app.add_typer(agent_cmd.app, name="agent")
 app.add_typer(connections_cmd.app, name="connections")
@@ -105,6 +107,7 @@ app.add_typer(requests_cmd.app, name="requests")
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(schemes_cmd.app, name="schemes")
+app.add_typer(scenario_cmd.app, name="scenario")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(agency_cmd.app, name="agency")
