@@ -332,7 +332,9 @@ def serve_in_background(config: AgencyConfig, *, timeout: float = 20.0) -> int:
     logf = log_file(config)
     fd = os.open(logf, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ACAPY_")}
+        # Nothing the server does not need: no agent settings, no wallet passphrase.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("ACAPY_") and k != "SSI_WALLET_PASSPHRASE"}
         env["PYTHONUNBUFFERED"] = "1"
         proc = subprocess.Popen(
             [sys.executable, "-m", "ssi_wallet.agency.serve", str(config.path)],
