@@ -241,7 +241,7 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
 
 
 def build_arguments(spec: AgentSpec, admin_port: int, inbound_port: int,
-                    endpoint: str) -> tuple[list[str], dict[str, str]]:
+                    endpoint: str) -> tuple[list[str], dict[str, Any]]:
     """ACA-Py's argv (no secrets) and the secret settings for its argument file."""
     args = [
         "--label", spec.label,
@@ -261,14 +261,18 @@ def build_arguments(spec: AgentSpec, admin_port: int, inbound_port: int,
     else:
         args += ["--genesis-file", str(spec.genesis_file.resolve())]
     for url in spec.webhook_urls:
-        args += ["--webhook-url", url]
+        if "#" not in url:  # a URL with #KEY carries ACA-Py's x-api-key: a secret (below)
+            args += ["--webhook-url", url]
     if spec.tails_server_base_url:
         args += ["--tails-server-base-url", spec.tails_server_base_url]
     if spec.tails_server_upload_url:
         args += ["--tails-server-upload-url", spec.tails_server_upload_url]
-    secret_settings = {"wallet-key": spec.wallet_key}
+    secret_settings: dict[str, Any] = {"wallet-key": spec.wallet_key}
     if spec.seed:
         secret_settings["seed"] = spec.seed
+    keyed_webhooks = [url for url in spec.webhook_urls if "#" in url]
+    if keyed_webhooks:
+        secret_settings["webhook-url"] = keyed_webhooks  # a YAML list: one --webhook-url each
     if isinstance(spec.storage, PostgresStorage):
         pg = spec.storage
         config: dict[str, Any] = {"url": pg.url}
@@ -286,7 +290,7 @@ def build_arguments(spec: AgentSpec, admin_port: int, inbound_port: int,
     return args, secret_settings
 
 
-def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[str, str],
+def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[str, Any],
            log_file: Path) -> subprocess.Popen[bytes]:
     # YAML with JSON-quoted scalars: configargparse would otherwise turn a hex key
     # such as "1e5..." into a float.

@@ -75,6 +75,7 @@ class AgentSpec:
     def secrets(self) -> tuple[str, ...]:
         """Every secret value of this spec (for redaction of log excerpts)."""
         values = [self.wallet_key, self.seed]
+        values += [url.split("#", 1)[1] for url in self.webhook_urls if "#" in url]
         if isinstance(self.storage, PostgresStorage):
             values += [self.storage.password, self.storage.admin_password]
         return tuple(v for v in values if v)
