@@ -217,9 +217,17 @@ class OursSetup:
         runtime.start_agency("municipality", self.home)      # starts `verifier serve` too
         self.municipality = runtime.load_agency("municipality", self.home)
         self.serve_pid = serve.serve_status(self.municipality)["pid"]
-        self.holder_hub = EventHub(*self._holder_admin(), "holder").__enter__()
+        self.open_hub()
         self.employer_conn, self.holder_employer_conn = self.connect_employer()
         self.muni_conn, self.holder_muni_conn = self._connect_municipality()
+
+    def open_hub(self) -> None:
+        self.holder_hub = EventHub(*self._holder_admin(), "holder").__enter__()
+
+    def close_hub(self) -> None:
+        hub, self.holder_hub = getattr(self, "holder_hub", None), None
+        if hub is not None:
+            hub.__exit__()
 
     def _holder_admin(self) -> tuple[str, str]:
         from ssi_wallet.agent import process
@@ -239,9 +247,7 @@ class OursSetup:
         from ssi_wallet.agent import process
         from ssi_wallet.holder.agent import holder_paths
 
-        hub = getattr(self, "holder_hub", None)
-        if hub is not None:
-            hub.__exit__()
+        self.close_hub()
         for name in ("municipality", "employer"):
             try:
                 runtime.stop_agency(name, self.home)

@@ -1,0 +1,205 @@
+"""`python -m bench [--quick] [--out DIR]`: every measurement of issue 9 in one run.
+
+Writes `bench/results.json` and `docs/performance.md` (with `docs/performance.png`), or
+into `--out DIR` (results.json, performance.md, performance.png). Sections run one after
+another, never two sets of agents at once: the AnonCreds floor, the ledger, the stock
+ACA-Py baseline, ours, then the citizen's CLI and the 10,000-credential wallet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench.common import load_average, machine_info, versions
+from bench.runner import run_level
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(message: str) -> None:
+    print(f"[{dt.datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def plan(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {"iterations": 3, "levels": [1], "registry_size": 100, "floor_iterations": 3,
+                "fresh_connections": 2, "wallet_size": 300, "answer_runs": 1,
+                "cli_runs": 2, "ledger_rounds": 20, "warmup": 1}
+    return {"iterations": 50, "levels": [1, 4, 8], "registry_size": 1000,
+            "floor_iterations": 50, "fresh_connections": 20, "wallet_size": 10000,
+            "answer_runs": 3, "cli_runs": 5, "ledger_rounds": 200, "warmup": 2}
+
+
+def run_floor(p: dict[str, Any]) -> dict[str, Any]:
+    from bench import floor
+
+    out = {}
+    for revocable in (False, True):
+        log(f"floor: anoncreds in process, revocation={revocable}")
+        out["revocable" if revocable else "plain"] = floor.run(
+            p["floor_iterations"], revocation=revocable, registry_size=p["registry_size"])
+    return out
+
+
+def run_ledger(p: dict[str, Any]) -> dict[str, Any]:
+    from bench import ledger_bench
+
+    log("ledger: NYM write / GET_NYM read through indy-vdr (bench/ledger_bench.py)")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ledger_bench.main(["--n", str(p["ledger_rounds"]), "--warmup", "5"])
+    return json.loads(buf.getvalue())
+
+
+def run_levels(setup, p: dict[str, Any], label: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for revocable in (False, True):
+        mode = "revocable" if revocable else "plain"
+        if hasattr(setup, "grant_consent"):
+            setup.grant_consent(revocable)
+        it = setup.iteration(revocable)
+        run_level(it, iterations=p["warmup"], concurrency=1, pids=setup.pids,
+                  label=f"{label} {mode} warm-up", log=log)
+        out[mode] = {}
+        for level in p["levels"]:
+            out[mode][str(level)] = run_level(
+                it, iterations=p["iterations"], concurrency=level, pids=setup.pids,
+                label=f"{label} {mode}", log=log)
+    return out
+
+
+def run_stock(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
+    from bench.stock import StockSetup
+
+    log("stock: three plain aca-py agents with auto flags")
+    with StockSetup(work / "stock", ledger, log=log) as setup:
+        setup.make_cred_def(False, 0)
+        setup.make_cred_def(True, p["registry_size"])
+        out = run_levels(setup, p, "stock")
+        log("stock: issuance on a fresh connection per credential")
+        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(
+            p["fresh_connections"])
+        out["processes"] = sorted(setup.pids)
+    return out
+
+
+def run_ours(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
+    from bench import wallet
+    from bench.ours import OursSetup
+
+    log("ours: employer + municipality agencies, verifier serve, citizen wallet")
+    home = work / "ours"
+    with OursSetup(home, ledger, registry_size=p["registry_size"], log=log) as setup:
+        out = run_levels(setup, p, "ours")
+        log("ours: issuance on a fresh connection per credential")
+        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(
+            p["fresh_connections"])
+        out["processes"] = sorted(setup.pids)
+        log("ours: CLI latency")
+        cli = wallet.cli_latency(home, p["cli_runs"])
+        cli["credentials_in_wallet"] = _credential_count(setup)
+        out["cli"] = cli
+        log(f"ours: filling the wallet to {p['wallet_size']} credentials")
+        big = {"fill": wallet.fill(setup, p["wallet_size"])}
+        log(f"  filled: {big['fill']}")
+        big["answer"] = wallet.answer_times(setup, p["answer_runs"])
+        big["cli"] = wallet.cli_latency(home, max(2, p["cli_runs"] // 2))
+        log(f"  answer: {big['answer']}, cli: {big['cli']}")
+        out["wallet_10k"] = big
+    return out
+
+
+def _credential_count(setup) -> int:
+    from ssi_wallet.holder.credentials import list_credentials
+
+    with setup.holder_client() as client:
+        return len(list_credentials(client, with_times=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: few iterations, concurrency 1 (numbers not meaningful)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write results.json, performance.md and .png here instead")
+    parser.add_argument("--only", action="append", default=None,
+                        choices=("floor", "ledger", "stock", "ours"),
+                        help="run only these sections (repeatable; for development)")
+    args = parser.parse_args(argv)
+    p = plan(args.quick)
+    sections = args.only or ["floor", "ledger", "stock", "ours"]
+    started = time.time()
+    results: dict[str, Any] = {
+        "meta": {"mode": "quick" if args.quick else "full", "plan": p,
+                 "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                 "machine": machine_info(), "versions": versions(),
+                 "uptime_at_start": _uptime(), "load_average_at_start": load_average()},
+    }
+    from ssi_wallet.ledger.service import LedgerService
+
+    failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="ssi-bench-") as tmp:
+        work = Path(tmp)
+        ledger = None
+        try:
+            for section in sections:
+                try:
+                    if section == "floor":
+                        results["floor"] = run_floor(p)
+                    elif section == "ledger":
+                        results["ledger"] = run_ledger(p)
+                    else:
+                        if ledger is None:
+                            ledger = LedgerService(work / "ledger")
+                            ledger.start(exit_with_pid=os.getpid())
+                        fn = run_stock if section == "stock" else run_ours
+                        results[section] = fn(p, ledger, work)
+                except Exception as error:  # noqa: BLE001 - report it, run the rest
+                    traceback.print_exc()
+                    failures[section] = f"{type(error).__name__}: {error}"[:500]
+        finally:
+            if ledger is not None:
+                ledger.stop()
+    results["meta"].update({
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.time() - started, 1),
+        "uptime_at_end": _uptime(), "load_average_at_end": load_average(),
+        "failures": failures})
+    from bench import report
+
+    results["targets"] = report.targets(results)
+    out_dir = args.out
+    json_path = (out_dir / "results.json") if out_dir else ROOT / "bench" / "results.json"
+    md_path = (out_dir / "performance.md") if out_dir else ROOT / "docs" / "performance.md"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    report.write(results, md_path, md_path.with_suffix(".png"))
+    log(f"wrote {json_path} and {md_path} in {results['meta']['duration_s']} s")
+    for t in results["targets"]:
+        log(f"  {'MET ' if t['met'] else 'MISS' if t['met'] is False else '----'} "
+            f"{t['name']}: {t['value']} (target {t['target']})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
