@@ -25,6 +25,8 @@ def debug_enabled(argv: list[str] | None = None) -> bool:
 def _fail(message: str, code: int, *, kind: str, hint: str | None = None) -> None:
     from ssi_wallet.cli.output import err, to_json, wants_json
 
+    message = _one_line(message)
+    hint = _one_line(hint) if hint else hint
     if wants_json():
         error = {"code": kind, "message": message}
         if hint:
@@ -33,8 +35,13 @@ def _fail(message: str, code: int, *, kind: str, hint: str | None = None) -> Non
     line = f"[bold red]error:[/] {_escape(message)}"
     if hint:
         line += f"\n[dim]{_escape(hint)}[/]"
-    err().print(line)
+    err().print(line, soft_wrap=True)  # one line however long: no wrapping at the width
     sys.exit(code)
+
+
+def _one_line(text: str) -> str:
+    """Control characters (newlines, terminal escapes) from input never reach the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _escape(text: str) -> str:
