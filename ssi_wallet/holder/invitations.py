@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 import sys
 import urllib.parse
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ssi_wallet.errors import InvalidInputError
 MAX_INVITATION_BYTES = 64 * 1024
 OOB_TYPES = ("out-of-band/1.0/invitation", "out-of-band/1.1/invitation")
 LEGACY_TYPE = "connections/1.0/invitation"
+_BASE64 = re.compile(r"[A-Za-z0-9_\-+/]*={0,2}")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,10 @@ def _decode_url(text: str) -> Any:
 
 
 def _b64decode(value: str, param: str) -> str:
-    cleaned = value.strip()
+    cleaned = value.strip().replace(" ", "+")  # an unescaped + in a query reads as a space
+    if not _BASE64.fullmatch(cleaned) or not cleaned.rstrip("="):
+        raise InvalidInputError(f"invitation {param}= is not valid base64 (truncated?)")
+    cleaned = cleaned.rstrip("=")
     padded = cleaned + "=" * (-len(cleaned) % 4)
     try:
         raw = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
@@ -167,6 +172,8 @@ def _decode_json(text: str) -> Any:
         raise InvalidInputError(
             f"invitation is not valid JSON (truncated?): {error.msg}"
         ) from error
+    except RecursionError:
+        raise InvalidInputError("invitation is not valid: JSON nested too deeply") from None
 
 
 def _is_file(text: str) -> bool:
