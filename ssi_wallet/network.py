@@ -58,10 +58,16 @@ def resolve_network(*, genesis: str | None = None, start: bool = True,
 def _genesis_path(source: str, home: Path) -> Path:
     if source.startswith(("http://", "https://")):
         return _download(source, home / "network" / "genesis.txn")
+    return check_genesis_file(source)
+
+
+def check_genesis_file(source: str) -> Path:
+    """A local genesis file, checked; its resolved path."""
     path = Path(source).expanduser()
     if not path.is_file():
         raise NotFoundError(f"genesis file {path} not found")
-    _check_genesis(path.read_bytes()[:MAX_GENESIS_BYTES + 1], str(path))
+    with path.open("rb") as handle:
+        _check_genesis(handle.read(MAX_GENESIS_BYTES + 1), str(path))
     return path.resolve()
 
 
@@ -93,11 +99,31 @@ def _check_genesis(raw: bytes, where: str) -> None:
         try:
             txn = json.loads(line)
             data = txn["txn"]["data"]["data"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise InvalidInputError(
                 f"{where}: line {number} is not a pool transaction"
             ) from None
-        if isinstance(data, dict) and "VALIDATOR" in (data.get("services") or []):
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"{where}: line {number} is not a pool transaction")
+        services = data.get("services") or []
+        if not isinstance(services, list):
+            raise InvalidInputError(f"{where}: line {number}: services must be a list")
+        if "VALIDATOR" in services:
+            problem = _validator_problem(data)
+            if problem:
+                raise InvalidInputError(f"{where}: line {number}: {problem}")
             validators += 1
     if validators == 0:
         raise InvalidInputError(f"{where}: no validator nodes in the genesis file")
+
+
+def _validator_problem(data: dict) -> str | None:
+    """What a validator entry lacks for a client to reach it (None when usable)."""
+    for key in ("alias", "client_ip", "node_ip"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            return f"validator has no {key}"
+    for key in ("client_port", "node_port"):
+        port = data.get(key)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            return f"validator {data['alias'][:40]!r} has no valid {key}"
+    return None

@@ -118,6 +118,10 @@ def init_wallet(*, label: str | None, genesis: str | None, use_keyring: bool | N
     if paths.exists:
         raise UsageError(f"a wallet already exists in {paths.root}",
                          hint="use another --home, or: ssi-wallet wallet delete --yes")
+    if genesis and not genesis.startswith(("http://", "https://")):
+        from ssi_wallet.network import check_genesis_file
+
+        check_genesis_file(genesis)  # a bad genesis file is refused before anything is made
     config = load_config(home)
     previous = dict(config)
     if label:
