@@ -96,15 +96,20 @@ def parse_document_text(raw: bytes, where: str) -> dict[str, Any]:
         raise InvalidInputError(f"{where}: too large for a scheme document")
     try:
         doc = yaml.safe_load(raw.decode("utf-8"))
+        if not isinstance(doc, dict):
+            raise InvalidInputError(f"{where}: a scheme document is a mapping")
+        return _plain(doc)
     except UnicodeDecodeError:
         raise InvalidInputError(f"{where}: not UTF-8 text") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
         raise InvalidInputError(f"{where}: not valid YAML or JSON{line}") from None
-    if not isinstance(doc, dict):
-        raise InvalidInputError(f"{where}: a scheme document is a mapping")
-    return _plain(doc)
+    except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
+        raise InvalidInputError(f"{where}: not valid YAML or JSON ({type(error).__name__}: "
+                                f"{str(error)[:80]})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{where}: nested too deeply") from None
 
 
 def _plain(value: Any) -> Any:
@@ -180,11 +185,20 @@ def parse_scheme(doc: dict[str, Any], where: str, *,
     issuers = cred.get("issuer_dids") or []
     if not isinstance(issuers, list):
         raise fail("credential.issuer_dids: a list of DIDs")
-    conditions = tuple(_condition(c, fail) for c in (doc.get("conditions") or []))
+    raw_conditions = doc.get("conditions") or []
+    if not isinstance(raw_conditions, list):
+        raise fail("conditions: a list of {attribute: NAME, OPERATOR: VALUE}")
+    conditions = tuple(_condition(c, fail) for c in raw_conditions)
     apply = doc.get("apply") or {}
     asks = doc.get("asks") or {}
     if not isinstance(apply, dict) or not isinstance(asks, dict):
         raise fail("apply: and asks: are mappings")
+    for key in ("reveal", "predicates"):
+        if not isinstance(asks.get(key) or [], list):
+            raise fail(f"asks.{key}: a list of attribute names")
+    for key in ("invitation_url", "policy"):
+        if apply.get(key) is not None and not isinstance(apply[key], str):
+            raise fail(f"apply.{key}: text")
     valid = doc.get("valid") or {}
     if not isinstance(valid, dict):
         raise fail("valid: {from: DATE, until: DATE}")

@@ -29,9 +29,10 @@ def add(source: Annotated[str, typer.Argument(help="A scheme document: file or U
     Example: ssi-wallet schemes add https://svb.example/schemes/tas.json
     """
     from ssi_wallet.holder.agent import holder_client
-    from ssi_wallet.holder.schemes import add_scheme, scheme_summary
+    from ssi_wallet.holder.schemes import add_scheme, read_scheme, scheme_summary
 
-    scheme = add_scheme(holder_client(), source)
+    read = read_scheme(source)  # a malformed document is refused before the agent starts
+    scheme = add_scheme(holder_client(), source, read)
     emit(scheme_summary(scheme), json_out=json_out,
          human=f"Added scheme [bold]{scheme.id}[/] of {scheme.agency_name} "
                f"(signature checked against {scheme.agency_did} on the ledger)")

@@ -50,10 +50,16 @@ def ledger_verkey(client: AdminClient, did: str) -> str:
     return verkey
 
 
-def add_scheme(client: AdminClient, source: str) -> Scheme:
-    """Fetch, check the signature against the ledger, and keep the scheme."""
+def read_scheme(source: str) -> tuple[dict[str, Any], Scheme]:
+    """Fetch and check a scheme document's shape (no agent, no ledger yet)."""
     doc = fetch_document(source)
-    scheme = parse_scheme(doc, source)
+    return doc, parse_scheme(doc, source)
+
+
+def add_scheme(client: AdminClient, source: str,
+               read: tuple[dict[str, Any], Scheme] | None = None) -> Scheme:
+    """Fetch, check the signature against the ledger, and keep the scheme."""
+    doc, scheme = read or read_scheme(source)
     if not verify_signature(doc, ledger_verkey(client, scheme.agency_did)):
         raise InvalidInputError(
             f"{source}: the signature does not match {scheme.agency_did}'s key on the "
