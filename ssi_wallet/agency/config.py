@@ -83,9 +83,16 @@ def load_agency_config(path: Path) -> AgencyConfig:
     if not path.is_file():
         raise NotFoundError(f"no agency file {path}")
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as error:
         raise InvalidInputError(f"{path}: not valid YAML ({_yaml_where(error)})") from None
+    except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
+        raise InvalidInputError(f"{path}: not valid YAML ({type(error).__name__}: "
+                                f"{str(error)[:80]})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: nested too deeply") from None
     if not isinstance(doc, dict):
         raise InvalidInputError(f"{path}: expected a mapping at the top")
     return parse_agency_config(doc, path)
@@ -108,10 +115,24 @@ def parse_agency_config(doc: dict[str, Any], path: Path) -> AgencyConfig:
     agent_doc = doc.get("agent") or {}
     if not isinstance(agent_doc, dict):
         raise fail("agent must be a mapping")
-    try:
-        agent = AgentSettings(**agent_doc)
-    except TypeError as error:
-        raise fail(f"agent: {error}") from None
+    known = set(AgentSettings.__dataclass_fields__)
+    unknown_agent = sorted(str(k) for k in agent_doc if k not in known)
+    if unknown_agent:
+        raise fail(f"agent: unknown key(s): {', '.join(unknown_agent)} "
+                   f"(known: {', '.join(sorted(known))})")
+    agent = AgentSettings(**agent_doc)
+    for key in ("admin_port", "inbound_port"):
+        port = getattr(agent, key)
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                 or not 0 < port < 65536):
+            raise fail(f"agent.{key} must be a port number (1-65535)")
+    for key in ("inbound_host", "wallet_storage"):
+        if not isinstance(getattr(agent, key), str):
+            raise fail(f"agent.{key} must be text")
+    if agent.endpoint is not None and not isinstance(agent.endpoint, str):
+        raise fail("agent.endpoint must be a URL")
+    if isinstance(agent.instances, bool) or not isinstance(agent.instances, int):
+        raise fail("agent.instances must be a whole number")
     if agent.instances < 1:
         raise fail("agent.instances must be at least 1")
     if agent.instances > 1 and not str(agent.wallet_storage).startswith("postgres"):
@@ -127,8 +148,16 @@ def parse_agency_config(doc: dict[str, Any], path: Path) -> AgencyConfig:
         credential_types=_paths(doc.get("credential_types"), path, fail, "credential_types"),
         policies=_paths(doc.get("policies"), path, fail, "policies"),
         figures=_figures(doc.get("figures") or {}, fail),
-        settings=dict(doc.get("settings") or {}),
+        settings=_settings(doc.get("settings"), fail),
     )
+
+
+def _settings(value: Any, fail) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise fail("settings must map names to values")
+    return dict(value)
 
 
 def _paths(value: Any, path: Path, fail, key: str) -> tuple[Path, ...]:

@@ -81,10 +81,19 @@ def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
     source = Path(source).expanduser()
     if not source.is_file():
         raise NotFoundError(f"no agency file {source}")
+    from ssi_wallet.agency.config import _yaml_where
+
     try:
-        doc = yaml.safe_load(source.read_text())
+        doc = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{source}: not UTF-8 text") from None
     except yaml.YAMLError as error:
-        raise InvalidInputError(f"{source}: not valid YAML ({error})") from None
+        raise InvalidInputError(f"{source}: not valid YAML ({_yaml_where(error)})") from None
+    except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
+        raise InvalidInputError(f"{source}: not valid YAML ({type(error).__name__}: "
+                                f"{str(error)[:80]})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{source}: nested too deeply") from None
     if not isinstance(doc, dict):
         raise InvalidInputError(f"{source}: expected a mapping at the top")
     base = source.resolve().parent
@@ -103,15 +112,17 @@ def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
         raise UsageError(f"agency {name} exists already ({target})",
                          hint="pass --force to replace its file (secrets and store are kept)")
     parse_agency_config(doc, target)          # check before writing anything
+    seed = None
+    if seed_file is not None:
+        seed = Path(seed_file).expanduser().read_text().strip()
+        _check_seed(seed, str(seed_file))
     private_dir(root)
     from ssi_wallet.files import atomic_write
 
     text = (f"# Copied from {source.resolve()} by `ssi-wallet agency init`.\n"
             + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     atomic_write(target, text)
-    if seed_file is not None:
-        seed = Path(seed_file).expanduser().read_text().strip()
-        _check_seed(seed, str(seed_file))
+    if seed is not None:
         write_secret(private_dir(root / "secrets") / "did.seed", seed + "\n")
     config = load_agency(name, home)
     return {"name": name, "path": str(target), "roles": list(config.roles),
