@@ -84,6 +84,8 @@ class Dispatcher:
             msg = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return _nack("client request invalid: message is not UTF-8 JSON")
+        except RecursionError:
+            return _nack("client request invalid: message nested too deeply")
         if not isinstance(msg, dict):
             return _nack("client request invalid: message must be a JSON object")
         ident, req_id = msg.get("identifier"), msg.get("reqId")
