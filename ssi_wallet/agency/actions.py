@@ -93,13 +93,15 @@ def execute(kind: str, spec: dict[str, Any], client: AdminClient, agency: Agency
 def call_webhook(url: str | None, body: dict[str, Any], key: str) -> dict[str, Any]:
     import httpx
 
+    from ssi_wallet.agent.admin import _tls_context
     from ssi_wallet.errors import ServiceError
 
     if not url:
         return {"skipped": "no URL configured"}
     try:
         response = httpx.post(url, json=body, timeout=10.0, trust_env=False,
-                              headers={"Idempotency-Key": key})
+                              headers={"Idempotency-Key": key},
+                              verify=_tls_context())   # not a new CA load per call
     except httpx.HTTPError as error:
         raise ServiceError(f"webhook {url}: {type(error).__name__}") from error
     if response.status_code >= 400:
