@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ssi_wallet.encoding import Kind, kind_of
+from ssi_wallet.encoding import Kind, display, kind_of, label_of
 from ssi_wallet.errors import NotFoundError, UsageError
 from ssi_wallet.holder import app_records
 from ssi_wallet.holder.models import ProofRequest
@@ -121,7 +121,7 @@ class Consent:
 
     def describe_scope(self) -> str:
         parts = [f"reveal {', '.join(a['names'])}" for a in self.scope["attributes"]]
-        parts += [f"prove {p['name']} {p['p_type']} {p['p_value']}"
+        parts += [f"prove {label_of(p['name'])} {p['p_type']} {display(p['name'], p['p_value'])}"
                   for p in self.scope["predicates"]]
         return "; ".join(parts) or "nothing"
 

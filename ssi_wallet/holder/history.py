@@ -22,7 +22,18 @@ def list_history(client: AdminClient, *, kind: str | None = None,
 
 
 def record_event(client: AdminClient, kind: str, **fields: Any) -> dict[str, Any]:
-    """Add an entry the agent cannot see by itself (a deletion, a declined offer)."""
+    """Add an entry the agent cannot see by itself (a deletion, a declined request),
+    naming the other party as the agent's own entries do."""
+    connection_id = fields.get("connection_id")
+    if connection_id and "counterparty" not in fields:
+        from ssi_wallet.errors import NotFoundError
+
+        try:
+            conn = client.get(f"/connections/{connection_id}")
+            fields["counterparty"] = conn.get("their_label")
+            fields["counterparty_did"] = conn.get("their_public_did")
+        except NotFoundError:
+            pass
     return client.post(ROUTE, json={"kind": kind, **fields})
 
 
