@@ -133,8 +133,8 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
             assert home.json("verifier", "serve", "--agency", name, "--status")["running"]
         yield home
     finally:
-        for name in AGENCY_FILES:
-            home("agency", "stop", name)
+        with ThreadPoolExecutor(max_workers=len(AGENCY_FILES)) as pool:
+            list(pool.map(lambda n: home("agency", "stop", n), AGENCY_FILES))
 
 
 @pytest.fixture(scope="module")
