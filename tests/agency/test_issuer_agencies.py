@@ -372,7 +372,7 @@ def test_batch_of_50_with_3_bad_rows_and_an_idempotent_rerun(
         seconds = time.monotonic() - started
     print(
         f"batch of 47 credentials: {seconds:.1f} s wall, {first['seconds']} s in the "
-        f"command ({first['sent_per_second']} offers/s)"
+        f"command; offers sent in {first['send_seconds']} s ({first['offers_per_second']}/s)"
     )
     assert first["total"] == 50
     assert first["counts"] == {"issued": 47, "invalid": 3}, first["counts"]
