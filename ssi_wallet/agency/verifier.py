@@ -54,9 +54,13 @@ class Outcome:
 # ------------------------------------------------------------------ agency access
 
 
-def agency_for(name: str | None) -> AgencyConfig:
-    """The verifier agency NAME (or the only one), or an agency YAML file given by path."""
+def agency_for(name: str | None, *, allow_file: bool = False) -> AgencyConfig:
+    """The verifier agency NAME (or the only one); with `allow_file` (checks that write
+    nothing, like `policy validate`) also an agency YAML file given by path."""
     if name and (name.endswith((".yaml", ".yml")) or "/" in name):
+        if not allow_file:
+            raise UsageError(f"--agency {name}: give the name of an initialised agency",
+                             hint="ssi-wallet agency init NAME --from FILE")
         from ssi_wallet.agency.config import load_agency_config
 
         return load_agency_config(Path(name))

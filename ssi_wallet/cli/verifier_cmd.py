@@ -58,7 +58,7 @@ def policy_validate(
     if agency:
         from ssi_wallet.agency.verifier import agency_for
 
-        config = agency_for(agency)
+        config = agency_for(agency, allow_file=True)
         validate(policy, config)
         doc["agency"] = config.name
         doc["warnings"] = warnings_against_agency(policy, config)
@@ -281,19 +281,23 @@ def _render_outcome(con: Console, doc: dict[str, Any]) -> None:
     if not decision:
         con.print(f"Exchange {doc['pres_ex_id']}: {doc['status']}")
         return
-    con.print(f"[bold]{decision['outcome']}[/]: {decision['summary']}")
+    from rich.markup import escape
+
+    con.print(f"[bold]{escape(decision['outcome'])}[/]: {escape(decision['summary'])}")
     for action in doc.get("actions") or []:
         state = "ok" if action.get("ok", action.get("status") == "done") else "failed"
         con.print(f"  action {action['kind']}: {state}")
 
 
 def _render_case(con: Console, doc: dict[str, Any]) -> None:
+    from rich.markup import escape
+
     from ssi_wallet.encoding import display
 
     con.print(f"[bold]Case {doc['case_ref']}[/] ({doc['workflow'] or 'no workflow'}): "
               f"{doc['status']}" + (" — brake ACTIVE" if doc["brake_active"] else ""))
     for d in doc["decisions"]:
-        con.print(f"  {d['decided_at']}  {d['outcome']}: {d['summary']}")
+        con.print(escape(f"  {d['decided_at']}  {d['outcome']}: {d['summary']}"))
     for p in doc["payments"]:
         con.print(f"  payment {display('month', p['month'])}: "
                   f"{display('amount_cents', p['amount_cents'])}")
@@ -301,11 +305,11 @@ def _render_case(con: Console, doc: dict[str, Any]) -> None:
         con.print(f"  award {a['scheme']}: {display('amount_cents', a['amount_cents'])} "
                   f"({a['decision_ref']})")
     for b in doc["brakes"]:
-        con.print(f"  brake {b['event']} at {b['at']}: {b['reason']}")
+        con.print(escape(f"  brake {b['event']} at {b['at']}: {b['reason']}"))
     for a in doc["audit"]:
         learned = a["learned"]
         revealed = ", ".join(f"{k}={display(k, v)}" for k, v in learned["revealed"].items())
         proven = "; ".join(p["words"] for p in learned["predicates"])
-        con.print(f"  audit {a['pres_ex_id']}: policy {a['policy']} "
-                  f"({a['policy_sha256'][:12]}), learned [{revealed or 'nothing revealed'}]"
-                  f"{' proven: ' + proven if proven else ''} -> {a['outcome']}")
+        con.print(escape(f"  audit {a['pres_ex_id']}: policy {a['policy']} "
+                         f"({a['policy_sha256'][:12]}), learned [{revealed or 'nothing revealed'}]"
+                         f"{' proven: ' + proven if proven else ''} -> {a['outcome']}"))

@@ -51,3 +51,10 @@ def test_commands_need_a_verifier_agency(run_cli: RunCli) -> None:
     result = run_cli("verifier", "cases", "list", "--json")
     assert result.returncode == 2
     assert "no verifier agency" in result.json()["error"]["message"]
+
+
+def test_only_validate_takes_an_agency_file(run_cli: RunCli) -> None:
+    result = run_cli("verifier", "cases", "list", "--agency",
+                     str(EXAMPLES / "agencies" / "municipality.yaml"), "--json")
+    assert result.returncode == 2
+    assert not (EXAMPLES / "agencies" / "agency.db").exists()

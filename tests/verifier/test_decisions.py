@@ -305,3 +305,18 @@ def test_the_case_store_on_postgresql(postgres_database: str, tmp_path: Path) ->
     _concurrent_deciders(config, agent, store)
     summary = store.case_summary("C-c1")
     assert len(summary["payments"]) == 1 and len(summary["audit"]) == 4
+
+
+def test_case_shown_for_people(setup) -> None:
+    from rich.console import Console
+
+    from ssi_wallet.cli.verifier_cmd import _render_case
+
+    config, agent, store = setup
+    two_steps(config, agent, store, "c1", 202610, "123400")
+    console = Console(record=True, width=200)
+    _render_case(console, store.case_summary("C-c1"))
+    text = console.export_text()
+    assert "payment October 2026: EUR 316.00" in text
+    assert "entitled for October 2026: pay EUR 316.00" in text
+    assert "month=October 2026, net_income_cents=EUR 1,234.00" in text
