@@ -48,13 +48,13 @@ from ssi_wallet.errors import InvalidInputError, NotFoundError, SsiWalletError
 
 RESERVED = ("connection_id", "row_id")
 COMMENT_PREFIX = "ssi-wallet batch row "
-Progress = Callable[[str, int, int], None]   # (phase, done, total)
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 @dataclass
 class RowResult:
     line: int
-    status: str                 # issued | offered | skipped | invalid | failed
+    status: str  # issued | offered | skipped | invalid | failed
     connection_id: str = ""
     row_id: str | None = None
     row_key: str | None = None
@@ -85,12 +85,20 @@ class BatchReport:
     def to_json(self) -> dict[str, Any]:
         counts = self.counts()
         sent = counts.get("issued", 0) + counts.get("offered", 0)
-        return {"file": self.file, "type": self.type, "cred_def_id": self.cred_def_id,
-                "total": len(self.rows), "counts": counts, "seconds": round(self.seconds, 2),
-                "send_seconds": round(self.send_seconds, 2),
-                "offers_per_second": (round(sent / self.send_seconds, 2)
-                                      if self.send_seconds and sent else None),
-                "report": self.report_path, "rows": [r.to_json() for r in self.rows]}
+        return {
+            "file": self.file,
+            "type": self.type,
+            "cred_def_id": self.cred_def_id,
+            "total": len(self.rows),
+            "counts": counts,
+            "seconds": round(self.seconds, 2),
+            "send_seconds": round(self.send_seconds, 2),
+            "offers_per_second": (
+                round(sent / self.send_seconds, 2) if self.send_seconds and sent else None
+            ),
+            "report": self.report_path,
+            "rows": [r.to_json() for r in self.rows],
+        }
 
 
 @dataclass
@@ -102,12 +110,14 @@ class _Row:
     key: str
 
 
-def row_key(ctype: CredentialType, connection_id: str, raw: dict[str, str],
-            row_id: str | None) -> str:
+def row_key(
+    ctype: CredentialType, connection_id: str, raw: dict[str, str], row_id: str | None
+) -> str:
     if row_id:
         return f"{ctype.name}/{ctype.version}/id:{row_id}"
-    material = json.dumps([ctype.name, ctype.version, connection_id, sorted(raw.items())],
-                          separators=(",", ":"))
+    material = json.dumps(
+        [ctype.name, ctype.version, connection_id, sorted(raw.items())], separators=(",", ":")
+    )
     digest = hashlib.sha256(material.encode()).hexdigest()[:32]
     return f"{ctype.name}/{ctype.version}/sha256:{digest}"
 
@@ -129,8 +139,7 @@ def read_rows(path: Path, ctype: CredentialType) -> tuple[list[_Row], list[RowRe
         raise InvalidInputError(f"{path}: not a readable CSV file ({error})") from None
 
 
-def _parse_rows(path: Path, text: str, ctype: CredentialType
-                ) -> tuple[list[_Row], list[RowResult]]:
+def _parse_rows(path: Path, text: str, ctype: CredentialType) -> tuple[list[_Row], list[RowResult]]:
     good: list[_Row] = []
     bad: list[RowResult] = []
     seen: dict[str, int] = {}
@@ -144,20 +153,22 @@ def _parse_rows(path: Path, text: str, ctype: CredentialType
             raise InvalidInputError(f"{path}: line 1: no connection_id column")
         unknown = [h for h in header if h not in RESERVED and h not in ctype.attribute_names]
         if unknown:
-            raise InvalidInputError(f"{path}: line 1: column(s) {', '.join(unknown)} are not "
-                                    f"attributes of {ctype.name}")
+            raise InvalidInputError(
+                f"{path}: line 1: column(s) {', '.join(unknown)} are not attributes of {ctype.name}"
+            )
         missing = [a for a in ctype.attribute_names if a not in header]
         if missing:
-            raise InvalidInputError(f"{path}: line 1: {ctype.name} needs column(s) "
-                                    f"{', '.join(missing)}")
+            raise InvalidInputError(
+                f"{path}: line 1: {ctype.name} needs column(s) {', '.join(missing)}"
+            )
         line = 1
         for record in reader:
             line = reader.line_num
-            if None in record:                       # more cells than header columns
+            if None in record:  # more cells than header columns
                 bad.append(RowResult(line, "invalid", error="more values than columns"))
                 continue
             if all(not (v or "").strip() for v in record.values()):
-                continue                              # blank line
+                continue  # blank line
             connection_id = (record.get("connection_id") or "").strip()
             row_id = (record.get("row_id") or "").strip() or None
             values = {k: (v or "") for k, v in record.items() if k not in RESERVED}
@@ -165,15 +176,29 @@ def _parse_rows(path: Path, text: str, ctype: CredentialType
             if not connection_id:
                 problems.insert(0, "connection_id is missing")
             if problems:
-                bad.append(RowResult(line, "invalid", connection_id=connection_id,
-                                     row_id=row_id, error="; ".join(problems)))
+                bad.append(
+                    RowResult(
+                        line,
+                        "invalid",
+                        connection_id=connection_id,
+                        row_id=row_id,
+                        error="; ".join(problems),
+                    )
+                )
                 continue
             raw = ctype.encode(values)
             key = row_key(ctype, connection_id, raw, row_id)
             if key in seen:
-                bad.append(RowResult(line, "invalid", connection_id=connection_id,
-                                     row_id=row_id, row_key=key,
-                                     error=f"the same credential as line {seen[key]}"))
+                bad.append(
+                    RowResult(
+                        line,
+                        "invalid",
+                        connection_id=connection_id,
+                        row_id=row_id,
+                        row_key=key,
+                        error=f"the same credential as line {seen[key]}",
+                    )
+                )
                 continue
             seen[key] = line
             good.append(_Row(line, connection_id, row_id, raw, key))
@@ -213,9 +238,17 @@ class _Watcher:
         self._events.close()
 
 
-def run_batch(issuer: Issuer, ctype: CredentialType, csv_path: Path, *,
-              cred_def_id: str | None = None, concurrency: int = 6, wait: bool = True,
-              timeout: float = 300, progress: Progress | None = None) -> BatchReport:
+def run_batch(
+    issuer: Issuer,
+    ctype: CredentialType,
+    csv_path: Path,
+    *,
+    cred_def_id: str | None = None,
+    concurrency: int = 6,
+    wait: bool = True,
+    timeout: float = 300,
+    progress: Progress | None = None,
+) -> BatchReport:
     started = time.monotonic()
     cred_def_id = issuer.creddef_for(ctype, cred_def_id)
     good, bad = read_rows(csv_path, ctype)
@@ -226,7 +259,7 @@ def run_batch(issuer: Issuer, ctype: CredentialType, csv_path: Path, *,
     notify = progress or (lambda phase, done, total: None)
 
     # What the store knows: skip what was issued or is on offer; resend what failed.
-    to_send: list[tuple[_Row, int | None]] = []       # (row, existing store id)
+    to_send: list[tuple[_Row, int | None]] = []  # (row, existing store id)
     for row in good:
         known = store.by_row_key(row.key)
         if known is None:
@@ -245,16 +278,23 @@ def run_batch(issuer: Issuer, ctype: CredentialType, csv_path: Path, *,
         if known.state in ("failed", *FAILED_STATES):
             to_send.append((row, known.id))
             continue
-        results[row.line] = RowResult(row.line, "skipped", row.connection_id, row.row_id,
-                                      row.key, known.cred_ex_id, known.state,
-                                      "issued by an earlier run" if known.issued
-                                      else "on offer since an earlier run")
+        results[row.line] = RowResult(
+            row.line,
+            "skipped",
+            row.connection_id,
+            row.row_id,
+            row.key,
+            known.cred_ex_id,
+            known.state,
+            "issued by an earlier run" if known.issued else "on offer since an earlier run",
+        )
 
     watcher = _Watcher(issuer) if (wait and to_send) else None
     try:
         send_started = time.monotonic()
-        pending = _send_all(issuer, ctype, cred_def_id, to_send, batch_name, concurrency,
-                            results, notify)
+        pending = _send_all(
+            issuer, ctype, cred_def_id, to_send, batch_name, concurrency, results, notify
+        )
         report.send_seconds = time.monotonic() - send_started
         if watcher is not None:
             _wait_all(issuer, watcher, pending, results, timeout, notify)
@@ -276,8 +316,12 @@ def run_batch(issuer: Issuer, ctype: CredentialType, csv_path: Path, *,
 def _find_sent(issuer: Issuer, connection_id: str, key: str) -> dict[str, str] | None:
     """An exchange the agent has for this row (sent before a crash), by its comment."""
     try:
-        found = issuer.client.get("/issue-credential-2.0/records",
-                                  params={"connection_id": connection_id}) or {}
+        found = (
+            issuer.client.get(
+                "/issue-credential-2.0/records", params={"connection_id": connection_id}
+            )
+            or {}
+        )
     except SsiWalletError:
         return None
     for item in found.get("results") or []:
@@ -288,13 +332,20 @@ def _find_sent(issuer: Issuer, connection_id: str, key: str) -> dict[str, str] |
     return None
 
 
-def _send_all(issuer: Issuer, ctype: CredentialType, cred_def_id: str,
-              to_send: list[tuple[_Row, int | None]], batch_name: str, concurrency: int,
-              results: dict[int, RowResult], notify: Progress) -> dict[str, int]:
+def _send_all(
+    issuer: Issuer,
+    ctype: CredentialType,
+    cred_def_id: str,
+    to_send: list[tuple[_Row, int | None]],
+    batch_name: str,
+    concurrency: int,
+    results: dict[int, RowResult],
+    notify: Progress,
+) -> dict[str, int]:
     store = issuer.store
-    checked: dict[str, str | None] = {}          # connection id -> problem (None: fine)
+    checked: dict[str, str | None] = {}  # connection id -> problem (None: fine)
     lock = threading.Lock()
-    pending: dict[str, int] = {}                  # cred_ex_id -> line
+    pending: dict[str, int] = {}  # cred_ex_id -> line
     done = [0]
     total = len(to_send)
     notify("send", 0, total)
@@ -322,21 +373,32 @@ def _send_all(issuer: Issuer, ctype: CredentialType, cred_def_id: str,
                 return
             if existing is None:
                 stored, claimed = store.claim_row(
-                    row_key=row.key, connection_id=row.connection_id, type_name=ctype.name,
-                    cred_def_id=cred_def_id, batch=batch_name, line=row.line)
-                if not claimed:             # another run got there first
+                    row_key=row.key,
+                    connection_id=row.connection_id,
+                    type_name=ctype.name,
+                    cred_def_id=cred_def_id,
+                    batch=batch_name,
+                    line=row.line,
+                )
+                if not claimed:  # another run got there first
                     result.status, result.state = "skipped", stored.state
                     result.cred_ex_id = stored.cred_ex_id
                     result.error = "claimed by a concurrent run"
                     return
                 row_db_id = stored.id
             else:
-                store.reclaim(existing, connection_id=row.connection_id,
-                              cred_def_id=cred_def_id, batch=batch_name, line=row.line)
+                store.reclaim(
+                    existing,
+                    connection_id=row.connection_id,
+                    cred_def_id=cred_def_id,
+                    batch=batch_name,
+                    line=row.line,
+                )
                 row_db_id = existing
             try:
-                record = issuer.offer(row.connection_id, ctype, row.raw, cred_def_id,
-                                      comment=COMMENT_PREFIX + row.key)
+                record = issuer.offer(
+                    row.connection_id, ctype, row.raw, cred_def_id, comment=COMMENT_PREFIX + row.key
+                )
             except SsiWalletError as error:
                 store.set_failed(row_db_id, str(error))
                 result.error = str(error)
@@ -361,8 +423,14 @@ def _send_all(issuer: Issuer, ctype: CredentialType, cred_def_id: str,
     return pending
 
 
-def _wait_all(issuer: Issuer, watcher: _Watcher, pending: dict[str, int],
-              results: dict[int, RowResult], timeout: float, notify: Progress) -> None:
+def _wait_all(
+    issuer: Issuer,
+    watcher: _Watcher,
+    pending: dict[str, int],
+    results: dict[int, RowResult],
+    timeout: float,
+    notify: Progress,
+) -> None:
     final = (*ISSUED_STATES, *FAILED_STATES)
     total = len(pending)
     open_ids = set(pending)
@@ -373,7 +441,7 @@ def _wait_all(issuer: Issuer, watcher: _Watcher, pending: dict[str, int],
         with watcher.lock:
             seen = {i: watcher.states[i] for i in open_ids if i in watcher.states}
         now = time.monotonic()
-        if now - last_refresh > 2:                    # events can be missed; records can't
+        if now - last_refresh > 2:  # events can be missed; records can't
             last_refresh = now
             for cred_ex_id in list(open_ids - {i for i, s in seen.items() if s in final}):
                 state = issuer._record_state(cred_ex_id)
@@ -406,8 +474,16 @@ def write_report(report: BatchReport, path: Path) -> Path:
         import io
 
         buffer = io.StringIO()
-        columns = ["line", "status", "connection_id", "row_id", "row_key", "cred_ex_id",
-                   "state", "error"]
+        columns = [
+            "line",
+            "status",
+            "connection_id",
+            "row_id",
+            "row_key",
+            "cred_ex_id",
+            "state",
+            "error",
+        ]
         writer = csv.DictWriter(buffer, fieldnames=columns)
         writer.writeheader()
         for row in report.rows:

@@ -79,9 +79,12 @@ class CredentialType:
         return problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version,
-                "attributes": {a.name: a.type for a in self.attributes},
-                "path": str(self.path) if self.path else None}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "attributes": {a.name: a.type for a in self.attributes},
+            "path": str(self.path) if self.path else None,
+        }
 
 
 def encode_value(attribute: Attribute, value: Any) -> str:
@@ -111,14 +114,15 @@ def encode_value(attribute: Attribute, value: Any) -> str:
     raise InvalidInputError(f"unknown attribute type {kind!r}")
 
 
-INT32 = 2 ** 31
+INT32 = 2**31
 
 
 def _int32(number: int, text: str) -> str:
     """AnonCreds proves predicates only on 32-bit integers (others are hashed)."""
     if not -INT32 <= number < INT32:
-        raise InvalidInputError(f"{text[:40]!r} is out of range for predicates "
-                                f"(at most {INT32 - 1})")
+        raise InvalidInputError(
+            f"{text[:40]!r} is out of range for predicates (at most {INT32 - 1})"
+        )
     return str(number)
 
 
@@ -154,8 +158,8 @@ def parse_credential_type(doc: Any, path: Path | None = None) -> CredentialType:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise fail("name must be letters, digits, '_', '.', '-' (starting with a letter)")
     version = doc.get("version", "")
-    if isinstance(version, float):      # YAML reads 1.10 as 1.1: make people quote it
-        raise fail(f"version {version!r}: quote it in YAML (version: \"{version}\")")
+    if isinstance(version, float):  # YAML reads 1.10 as 1.1: make people quote it
+        raise fail(f'version {version!r}: quote it in YAML (version: "{version}")')
     version = str(version)
     if not _VERSION_RE.match(version):
         raise fail(f"version must look like 1.0 (quote it in YAML), not {version!r}")
@@ -180,10 +184,12 @@ def parse_credential_type(doc: Any, path: Path | None = None) -> CredentialType:
     if isinstance(description, str):
         description = {"en": description}
     if not isinstance(description, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in description.items()):
+        isinstance(k, str) and isinstance(v, str) for k, v in description.items()
+    ):
         raise fail("description must be text or map languages (en, nl) to text")
-    return CredentialType(name, version, tuple(attributes),
-                          Path(path).resolve() if path else None, dict(description))
+    return CredentialType(
+        name, version, tuple(attributes), Path(path).resolve() if path else None, dict(description)
+    )
 
 
 def agency_credential_types(config: Any) -> list[CredentialType]:
@@ -201,6 +207,8 @@ def find_credential_type(config: Any, ref: str) -> CredentialType:
         if credential_type.name.lower() == ref.lower():
             return credential_type
     names = ", ".join(t.name for t in types) or "none"
-    raise UsageError(f"agency {config.name} has no credential type {ref!r} (it has: {names})",
-                     hint="name a type file with its path, or list it under credential_types "
-                          "in the agency's file")
+    raise UsageError(
+        f"agency {config.name} has no credential type {ref!r} (it has: {names})",
+        hint="name a type file with its path, or list it under credential_types "
+        "in the agency's file",
+    )

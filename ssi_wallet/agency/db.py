@@ -96,7 +96,7 @@ def redact_url(url: str) -> str:
     if parts.password is None:
         return url
     netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "")
+    user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{quote(user)}:***@{netloc[-1]}"))
 
 
@@ -182,7 +182,7 @@ class Database:
             self.path: Path | None = None
         else:
             self.dialect = "sqlite"
-            path = url[len("sqlite://"):] if url.startswith("sqlite://") else url
+            path = url[len("sqlite://") :] if url.startswith("sqlite://") else url
             self.path = Path(path)
             self.url = f"sqlite://{self.path}"
         self._local = threading.local()
@@ -220,8 +220,9 @@ class Database:
         if self.dialect == "sqlite":
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -236,7 +237,8 @@ class Database:
         except ImportError:
             raise DatabaseError(
                 "PostgreSQL storage needs the psycopg package",
-                hint="pip install 'psycopg[binary]>=3.1,<3.3'") from None
+                hint="pip install 'psycopg[binary]>=3.1,<3.3'",
+            ) from None
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
@@ -332,7 +334,8 @@ class Database:
                     tx.execute("SELECT pg_advisory_xact_lock(?)", (key,))
                 done = tx.fetchone(
                     "SELECT 1 AS x FROM schema_migrations WHERE module = ? AND version = ?",
-                    (module, index))
+                    (module, index),
+                )
                 if done:
                     continue
                 text = migration(self.dialect) if callable(migration) else migration
@@ -340,15 +343,17 @@ class Database:
                     tx.execute(statement)
                 tx.execute(
                     "INSERT INTO schema_migrations (module, version, applied_at)"
-                    " VALUES (?, ?, CURRENT_TIMESTAMP)", (module, index))
+                    " VALUES (?, ?, CURRENT_TIMESTAMP)",
+                    (module, index),
+                )
                 applied += 1
         return applied
 
     def applied_versions(self, module: str) -> list[int]:
         self._ensure_migrations_table()
         rows = self.fetchall(
-            "SELECT version FROM schema_migrations WHERE module = ? ORDER BY version",
-            (module,))
+            "SELECT version FROM schema_migrations WHERE module = ? ORDER BY version", (module,)
+        )
         return [r["version"] for r in rows]
 
     def _ensure_migrations_table(self) -> None:
@@ -360,7 +365,8 @@ class Database:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " module TEXT NOT NULL, version INTEGER NOT NULL,"
-                " applied_at TEXT NOT NULL, PRIMARY KEY (module, version))")
+                " applied_at TEXT NOT NULL, PRIMARY KEY (module, version))"
+            )
         self._local.migrations_table = True
 
 
@@ -386,7 +392,8 @@ def agency_database_url(config: Any) -> str:
         return store
     if store not in ("sqlite", ""):
         raise InvalidInputError(
-            f"agency {config.name}: case_store must be 'sqlite' or a postgresql:// URL")
+            f"agency {config.name}: case_store must be 'sqlite' or a postgresql:// URL"
+        )
     return f"sqlite://{Path(config.root) / 'agency.db'}"
 
 

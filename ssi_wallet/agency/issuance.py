@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 TOPIC = "issue_credential_v2_0"
 DEFAULT_TAG = "default"
 REVOCABLE_TAG = "revocable"
-ACK_GRACE = 10.0           # s to wait for the holder's ack after credential-issued
-POLL_INTERVAL = 1.0        # s between re-reads of the exchange record while waiting
+ACK_GRACE = 10.0  # s to wait for the holder's ack after credential-issued
+POLL_INTERVAL = 1.0  # s between re-reads of the exchange record while waiting
 HANDSHAKES = ["https://didcomm.org/didexchange/1.0", "https://didcomm.org/connections/1.0"]
 
 
@@ -59,8 +59,9 @@ class Issuer:
 
         if not config.has_role("issuer"):
             raise UsageError(f"agency {config.name} is not an issuer")
-        return cls(config, agency_client(config, instance, timeout=timeout),
-                   open_issued_store(config))
+        return cls(
+            config, agency_client(config, instance, timeout=timeout), open_issued_store(config)
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -77,10 +78,19 @@ class Issuer:
         """Publish the type's schema, or reuse the one this agency published before."""
         known = self.store.schema(ctype.name, ctype.version)
         if known:
-            return {"schema_id": known["schema_id"], "name": ctype.name,
-                    "version": ctype.version, "reused": True}
-        created = self.client.get("/schemas/created", params={
-            "schema_name": ctype.name, "schema_version": ctype.version}) or {}
+            return {
+                "schema_id": known["schema_id"],
+                "name": ctype.name,
+                "version": ctype.version,
+                "reused": True,
+            }
+        created = (
+            self.client.get(
+                "/schemas/created",
+                params={"schema_name": ctype.name, "schema_version": ctype.version},
+            )
+            or {}
+        )
         ids = created.get("schema_ids") or []
         reused = bool(ids)
         if ids:
@@ -90,24 +100,45 @@ class Issuer:
                 raise UsageError(
                     f"schema {ctype.name} {ctype.version} was published with other attributes "
                     f"({', '.join(sorted(schema.get('attrNames') or []))})",
-                    hint="give the changed type a new version")
+                    hint="give the changed type a new version",
+                )
         else:
-            result = self.client.post("/schemas", json={
-                "schema_name": ctype.name, "schema_version": ctype.version,
-                "attributes": ctype.attribute_names}, timeout=120) or {}
+            result = (
+                self.client.post(
+                    "/schemas",
+                    json={
+                        "schema_name": ctype.name,
+                        "schema_version": ctype.version,
+                        "attributes": ctype.attribute_names,
+                    },
+                    timeout=120,
+                )
+                or {}
+            )
             schema_id = result.get("schema_id") or (result.get("sent") or {}).get("schema_id")
             if not schema_id:
-                raise ServiceError(f"agency {self.config.name}: the agent published no "
-                                   f"schema id for {ctype.name}")
+                raise ServiceError(
+                    f"agency {self.config.name}: the agent published no schema id for {ctype.name}"
+                )
         self.store.put_schema(ctype.name, ctype.version, schema_id, ctype.attribute_names)
-        return {"schema_id": schema_id, "name": ctype.name, "version": ctype.version,
-                "reused": reused}
+        return {
+            "schema_id": schema_id,
+            "name": ctype.name,
+            "version": ctype.version,
+            "reused": reused,
+        }
 
     # ------------------------------------------------------------------ credential definitions
 
-    def create_creddef(self, ctype: CredentialType, *, revocable: bool = False,
-                       registry_size: int = 100, tag: str | None = None,
-                       timeout: float = 180) -> dict[str, Any]:
+    def create_creddef(
+        self,
+        ctype: CredentialType,
+        *,
+        revocable: bool = False,
+        registry_size: int = 100,
+        tag: str | None = None,
+        timeout: float = 180,
+    ) -> dict[str, Any]:
         """The credential definition for the type's schema, tag and revocability: the
         existing one when this agency made it before, else a new one (CL key generation
         takes seconds; a revocable one also waits for its active registry)."""
@@ -121,30 +152,48 @@ class Issuer:
         cred_def_id = known["cred_def_id"] if known else self._created_creddef(schema_id, tag)
         reused = cred_def_id is not None
         if cred_def_id is None:
-            body: dict[str, Any] = {"schema_id": schema_id, "tag": tag,
-                                    "support_revocation": revocable}
+            body: dict[str, Any] = {
+                "schema_id": schema_id,
+                "tag": tag,
+                "support_revocation": revocable,
+            }
             if revocable:
                 body["revocation_registry_size"] = registry_size
-            result = self.client.post("/credential-definitions", json=body,
-                                      timeout=timeout) or {}
-            cred_def_id = (result.get("credential_definition_id")
-                           or (result.get("sent") or {}).get("credential_definition_id"))
+            result = self.client.post("/credential-definitions", json=body, timeout=timeout) or {}
+            cred_def_id = result.get("credential_definition_id") or (result.get("sent") or {}).get(
+                "credential_definition_id"
+            )
             if not cred_def_id:
-                raise ServiceError(f"agency {self.config.name}: no credential definition id "
-                                   "came back")
+                raise ServiceError(
+                    f"agency {self.config.name}: no credential definition id came back"
+                )
         if revocable:
             self._wait_active_registry(cred_def_id, timeout)
         if not known:
-            self.store.put_creddef(schema_id, tag, revocable, cred_def_id,
-                                   registry_size if revocable else None, ctype.name)
-        return {"cred_def_id": cred_def_id, "schema_id": schema_id, "tag": tag,
-                "revocable": revocable, "registry_size": registry_size if revocable else None,
-                "reused": reused, "seconds": round(time.monotonic() - started, 2)}
+            self.store.put_creddef(
+                schema_id,
+                tag,
+                revocable,
+                cred_def_id,
+                registry_size if revocable else None,
+                ctype.name,
+            )
+        return {
+            "cred_def_id": cred_def_id,
+            "schema_id": schema_id,
+            "tag": tag,
+            "revocable": revocable,
+            "registry_size": registry_size if revocable else None,
+            "reused": reused,
+            "seconds": round(time.monotonic() - started, 2),
+        }
 
     def _created_creddef(self, schema_id: str, tag: str) -> str | None:
         """A definition the agent made before for this schema and tag (store lost)."""
-        found = self.client.get("/credential-definitions/created",
-                                params={"schema_id": schema_id}) or {}
+        found = (
+            self.client.get("/credential-definitions/created", params={"schema_id": schema_id})
+            or {}
+        )
         for cred_def_id in found.get("credential_definition_ids") or []:
             if cred_def_id.split(":")[-1] == tag:
                 return cred_def_id
@@ -160,8 +209,10 @@ class Issuer:
             except NotFoundError:
                 pass
             if time.monotonic() > deadline:
-                raise IssuanceTimeout(f"the revocation registry of {cred_def_id} did not "
-                                      f"become active within {timeout:g} s")
+                raise IssuanceTimeout(
+                    f"the revocation registry of {cred_def_id} did not "
+                    f"become active within {timeout:g} s"
+                )
             time.sleep(0.3)
 
     def creddef_for(self, ctype: CredentialType, cred_def_id: str | None = None) -> str:
@@ -175,46 +226,71 @@ class Issuer:
                 f"agency {self.config.name} has no credential definition for {ctype.name} "
                 f"{ctype.version}",
                 hint=f"create one: ssi-wallet issuer creddef create {ctype.name} "
-                     f"--agency {self.config.name} [--revocable]")
+                f"--agency {self.config.name} [--revocable]",
+            )
         if len(defs) > 1:
             listed = ", ".join(
                 f"{d['cred_def_id']} ({'revocable' if d['revocable'] else 'not revocable'})"
-                for d in defs)
-            raise UsageError(f"{ctype.name} has several credential definitions: {listed}",
-                             hint="choose one with --cred-def ID")
+                for d in defs
+            )
+            raise UsageError(
+                f"{ctype.name} has several credential definitions: {listed}",
+                hint="choose one with --cred-def ID",
+            )
         return defs[0]["cred_def_id"]
 
     # ------------------------------------------------------------------ invitations
 
-    def invite(self, *, label: str | None = None, multi_use: bool = False,
-               alias: str | None = None) -> dict[str, Any]:
+    def invite(
+        self, *, label: str | None = None, multi_use: bool = False, alias: str | None = None
+    ) -> dict[str, Any]:
         """An out-of-band invitation; the connection completes by itself (auto-accept)."""
         params: dict[str, Any] = {"auto_accept": True}
         if multi_use:
             params["multi_use"] = True
-        body: dict[str, Any] = {"handshake_protocols": HANDSHAKES, "use_public_did": False,
-                                "my_label": label or self.config.label}
+        body: dict[str, Any] = {
+            "handshake_protocols": HANDSHAKES,
+            "use_public_did": False,
+            "my_label": label or self.config.label,
+        }
         if alias:
             body["alias"] = alias
-        result = self.client.post("/out-of-band/create-invitation", params=params,
-                                  json=body) or {}
-        return {"invitation_url": result["invitation_url"],
-                "invi_msg_id": result.get("invi_msg_id"), "label": body["my_label"],
-                "multi_use": multi_use}
+        result = self.client.post("/out-of-band/create-invitation", params=params, json=body) or {}
+        return {
+            "invitation_url": result["invitation_url"],
+            "invi_msg_id": result.get("invi_msg_id"),
+            "label": body["my_label"],
+            "multi_use": multi_use,
+        }
 
     def connections(self, *, invitation_msg_id: str | None = None) -> list[dict[str, Any]]:
         """The agency's connections (newest first), optionally those of one invitation."""
         params = {"invitation_msg_id": invitation_msg_id} if invitation_msg_id else None
         results = (self.client.get("/connections", params=params) or {}).get("results") or []
-        keys = ("connection_id", "state", "their_label", "their_did", "invitation_msg_id",
-                "alias", "created_at", "updated_at")
+        keys = (
+            "connection_id",
+            "state",
+            "their_label",
+            "their_did",
+            "invitation_msg_id",
+            "alias",
+            "created_at",
+            "updated_at",
+        )
         found = [{k: r.get(k) for k in keys} for r in results]
         return sorted(found, key=lambda c: c.get("created_at") or "", reverse=True)
 
     # ------------------------------------------------------------------ issuing
 
-    def offer(self, connection_id: str, ctype: CredentialType, raw_values: dict[str, str],
-              cred_def_id: str, *, comment: str | None = None) -> dict[str, Any]:
+    def offer(
+        self,
+        connection_id: str,
+        ctype: CredentialType,
+        raw_values: dict[str, str],
+        cred_def_id: str,
+        *,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
         """Send an offer with already-encoded values; the agent issues on request."""
         body: dict[str, Any] = {
             "connection_id": connection_id,
@@ -230,9 +306,16 @@ class Issuer:
             body["comment"] = comment
         return self.client.post("/issue-credential-2.0/send-offer", json=body) or {}
 
-    def issue(self, connection_id: str, ctype: CredentialType, values: dict[str, Any], *,
-              cred_def_id: str | None = None, wait: bool = True,
-              timeout: float = 300) -> dict[str, Any]:
+    def issue(
+        self,
+        connection_id: str,
+        ctype: CredentialType,
+        values: dict[str, Any],
+        *,
+        cred_def_id: str | None = None,
+        wait: bool = True,
+        timeout: float = 300,
+    ) -> dict[str, Any]:
         """Check `values` against the type, offer the credential, and (with `wait`) wait
         until the holder has it (issuer state credential-issued or done)."""
         raw = ctype.encode(values)
@@ -241,22 +324,29 @@ class Issuer:
         started = time.monotonic()
         if not wait:
             record = self.offer(connection_id, ctype, raw, cred_def_id)
-            row = self.store.add(cred_ex_id=record["cred_ex_id"], connection_id=connection_id,
-                                 type_name=ctype.name, cred_def_id=cred_def_id,
-                                 state=record.get("state") or "offer-sent")
+            row = self.store.add(
+                cred_ex_id=record["cred_ex_id"],
+                connection_id=connection_id,
+                type_name=ctype.name,
+                cred_def_id=cred_def_id,
+                state=record.get("state") or "offer-sent",
+            )
             return self._result(row, started)
         with self.client.events() as events:
             record = self.offer(connection_id, ctype, raw, cred_def_id)
             cred_ex_id = record["cred_ex_id"]
-            self.store.add(cred_ex_id=cred_ex_id, connection_id=connection_id,
-                           type_name=ctype.name, cred_def_id=cred_def_id,
-                           state=record.get("state") or "offer-sent")
+            self.store.add(
+                cred_ex_id=cred_ex_id,
+                connection_id=connection_id,
+                type_name=ctype.name,
+                cred_def_id=cred_def_id,
+                state=record.get("state") or "offer-sent",
+            )
             state = self._wait_state(events, cred_ex_id, timeout)
         row = self.refresh(cred_ex_id) or self.store.get(cred_ex_id)
         assert row is not None
         if state in FAILED_STATES:
-            raise ServiceError(f"the holder did not take credential {cred_ex_id} "
-                               f"(state {state})")
+            raise ServiceError(f"the holder did not take credential {cred_ex_id} (state {state})")
         return self._result(row, started)
 
     def _wait_state(self, events, cred_ex_id: str, timeout: float) -> str:
@@ -282,12 +372,17 @@ class Issuer:
                 raise IssuanceTimeout(
                     f"credential {cred_ex_id}: the holder did not accept within {timeout:g} s "
                     f"(state {state}); the offer stands",
-                    hint="see later: ssi-wallet issuer credentials list")
+                    hint="see later: ssi-wallet issuer credentials list",
+                )
             try:
                 payload = events.wait(
-                    TOPIC, lambda p: p.get("cred_ex_id") == cred_ex_id
-                    and p.get("state") in (*ISSUED_STATES, *FAILED_STATES),
-                    timeout=max(min(deadline - now, POLL_INTERVAL), 0.01))
+                    TOPIC,
+                    lambda p: (
+                        p.get("cred_ex_id") == cred_ex_id
+                        and p.get("state") in (*ISSUED_STATES, *FAILED_STATES)
+                    ),
+                    timeout=max(min(deadline - now, POLL_INTERVAL), 0.01),
+                )
                 state = payload["state"]
             except EventTimeout:
                 state = self._record_state(cred_ex_id)
@@ -304,11 +399,13 @@ class Issuer:
         try:
             connection = self.client.get(f"/connections/{connection_id}") or {}
         except NotFoundError:
-            raise NotFoundError(f"agency {self.config.name} has no connection "
-                                f"{connection_id}") from None
+            raise NotFoundError(
+                f"agency {self.config.name} has no connection {connection_id}"
+            ) from None
         if connection.get("state") not in ("active", "completed", "response"):
-            raise UsageError(f"connection {connection_id} is not active "
-                             f"(state {connection.get('state')})")
+            raise UsageError(
+                f"connection {connection_id} is not active (state {connection.get('state')})"
+            )
 
     def refresh(self, cred_ex_id: str) -> IssuedRow | None:
         """Bring the stored state of one credential up to date from the agent."""
@@ -321,8 +418,12 @@ class Issuer:
             return self.store.get(cred_ex_id)
         state = (record.get("cred_ex_record") or {}).get("state") or "unknown"
         indy = record.get("indy") or {}
-        self.store.update_state(cred_ex_id, state, rev_reg_id=indy.get("rev_reg_id"),
-                                cred_rev_id=indy.get("cred_rev_id"))
+        self.store.update_state(
+            cred_ex_id,
+            state,
+            rev_reg_id=indy.get("rev_reg_id"),
+            cred_rev_id=indy.get("cred_rev_id"),
+        )
         row = self.store.get(cred_ex_id)
         if row and state == "credential-revoked" and row.revocation != "revoked":
             self.store.set_revocation(cred_ex_id, "revoked")
@@ -330,11 +431,17 @@ class Issuer:
         return row
 
     def _result(self, row: IssuedRow, started: float) -> dict[str, Any]:
-        return {"cred_ex_id": row.cred_ex_id, "connection_id": row.connection_id,
-                "type": row.type_name, "cred_def_id": row.cred_def_id, "state": row.state,
-                "issued": row.issued, "rev_reg_id": row.rev_reg_id,
-                "cred_rev_id": row.cred_rev_id,
-                "seconds": round(time.monotonic() - started, 2)}
+        return {
+            "cred_ex_id": row.cred_ex_id,
+            "connection_id": row.connection_id,
+            "type": row.type_name,
+            "cred_def_id": row.cred_def_id,
+            "state": row.state,
+            "issued": row.issued,
+            "rev_reg_id": row.rev_reg_id,
+            "cred_rev_id": row.cred_rev_id,
+            "seconds": round(time.monotonic() - started, 2),
+        }
 
     # ------------------------------------------------------------------ revocation
 
@@ -345,8 +452,10 @@ class Issuer:
         if not row.issued:
             raise UsageError(f"credential {cred_ex_id} was not issued (state {row.state})")
         if not row.rev_reg_id:
-            raise UsageError(f"credential {cred_ex_id} is not revocable (its definition "
-                             f"{row.cred_def_id} has no revocation registry)")
+            raise UsageError(
+                f"credential {cred_ex_id} is not revocable (its definition "
+                f"{row.cred_def_id} has no revocation registry)"
+            )
         if row.revocation == "revoked" or (row.revocation == "pending" and not publish):
             return {"cred_ex_id": cred_ex_id, "revocation": row.revocation, "changed": False}
         if row.revocation == "pending" and publish:
@@ -354,15 +463,24 @@ class Issuer:
             return {"cred_ex_id": cred_ex_id, "revocation": "revoked", "changed": True}
         # The holder is told (revocation notification) when it is published now; a
         # pending revocation is published later in bulk, without notifications.
-        body: dict[str, Any] = {"cred_ex_id": cred_ex_id, "publish": publish,
-                                "notify": publish, "connection_id": row.connection_id}
+        body: dict[str, Any] = {
+            "cred_ex_id": cred_ex_id,
+            "publish": publish,
+            "notify": publish,
+            "connection_id": row.connection_id,
+        }
         if publish:
             body["notify_version"] = "v1_0"
         self.client.post("/revocation/revoke", json=body, timeout=120)
         state = "revoked" if publish else "pending"
         self.store.set_revocation(cred_ex_id, state)
-        return {"cred_ex_id": cred_ex_id, "revocation": state, "changed": True,
-                "rev_reg_id": row.rev_reg_id, "cred_rev_id": row.cred_rev_id}
+        return {
+            "cred_ex_id": cred_ex_id,
+            "revocation": state,
+            "changed": True,
+            "rev_reg_id": row.rev_reg_id,
+            "cred_rev_id": row.cred_rev_id,
+        }
 
     def publish_revocations(self) -> dict[str, Any]:
         """Publish every pending revocation of this agency to the ledger."""
@@ -372,15 +490,18 @@ class Issuer:
 
     # ------------------------------------------------------------------ listing
 
-    def credentials(self, *, refresh: bool = True, state: str | None = None
-                    ) -> list[IssuedRow]:
+    def credentials(self, *, refresh: bool = True, state: str | None = None) -> list[IssuedRow]:
         rows = self.store.list()
         if refresh:
             for row in rows:
-                if row.cred_ex_id and row.state not in ("failed", "deleted", "abandoned",
-                                                        "credential-revoked"):
+                if row.cred_ex_id and row.state not in (
+                    "failed",
+                    "deleted",
+                    "abandoned",
+                    "credential-revoked",
+                ):
                     if row.state == "done" and not row.rev_reg_id:
-                        continue              # final, and nothing about it can change
+                        continue  # final, and nothing about it can change
                     self.refresh(row.cred_ex_id)
             rows = self.store.list()
         if state:

@@ -96,7 +96,7 @@ class IssuedRow:
     state: str
     rev_reg_id: str | None
     cred_rev_id: str | None
-    revocation: str | None          # None, "pending" or "revoked"
+    revocation: str | None  # None, "pending" or "revoked"
     batch: str | None
     line: int | None
     error: str | None
@@ -123,7 +123,8 @@ class IssuedStore:
     def schema(self, name: str, version: str) -> dict[str, Any] | None:
         return self.db.fetchone(
             "SELECT * FROM issuer_schemas WHERE agency = ? AND name = ? AND version = ?",
-            (self.agency, name, version))
+            (self.agency, name, version),
+        )
 
     def put_schema(self, name: str, version: str, schema_id: str, attributes: list[str]) -> None:
         import json
@@ -132,55 +133,96 @@ class IssuedStore:
             "INSERT INTO issuer_schemas (agency, name, version, schema_id, attributes,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agency, name, version)"
             " DO UPDATE SET schema_id = excluded.schema_id, attributes = excluded.attributes",
-            (self.agency, name, version, schema_id, json.dumps(attributes), now()))
+            (self.agency, name, version, schema_id, json.dumps(attributes), now()),
+        )
 
     def schemas(self) -> list[dict[str, Any]]:
         return self.db.fetchall(
             "SELECT * FROM issuer_schemas WHERE agency = ? ORDER BY created_at, name",
-            (self.agency,))
+            (self.agency,),
+        )
 
     def creddef(self, schema_id: str, tag: str, revocable: bool) -> dict[str, Any] | None:
         return self.db.fetchone(
             "SELECT * FROM issuer_creddefs WHERE agency = ? AND schema_id = ? AND tag = ?"
-            " AND revocable = ?", (self.agency, schema_id, tag, int(revocable)))
+            " AND revocable = ?",
+            (self.agency, schema_id, tag, int(revocable)),
+        )
 
-    def put_creddef(self, schema_id: str, tag: str, revocable: bool, cred_def_id: str,
-                    registry_size: int | None, type_name: str | None) -> None:
+    def put_creddef(
+        self,
+        schema_id: str,
+        tag: str,
+        revocable: bool,
+        cred_def_id: str,
+        registry_size: int | None,
+        type_name: str | None,
+    ) -> None:
         self.db.execute(
             "INSERT INTO issuer_creddefs (agency, schema_id, tag, revocable, cred_def_id,"
             " registry_size, type_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (agency, schema_id, tag, revocable)"
             " DO UPDATE SET cred_def_id = excluded.cred_def_id",
-            (self.agency, schema_id, tag, int(revocable), cred_def_id, registry_size,
-             type_name, now()))
+            (
+                self.agency,
+                schema_id,
+                tag,
+                int(revocable),
+                cred_def_id,
+                registry_size,
+                type_name,
+                now(),
+            ),
+        )
 
     def creddefs(self, schema_id: str | None = None) -> list[dict[str, Any]]:
         if schema_id is None:
             return self.db.fetchall(
-                "SELECT * FROM issuer_creddefs WHERE agency = ? ORDER BY created_at",
-                (self.agency,))
+                "SELECT * FROM issuer_creddefs WHERE agency = ? ORDER BY created_at", (self.agency,)
+            )
         return self.db.fetchall(
-            "SELECT * FROM issuer_creddefs WHERE agency = ? AND schema_id = ?"
-            " ORDER BY created_at", (self.agency, schema_id))
+            "SELECT * FROM issuer_creddefs WHERE agency = ? AND schema_id = ? ORDER BY created_at",
+            (self.agency, schema_id),
+        )
 
     # -- issued credentials --------------------------------------------------------
-    def add(self, *, cred_ex_id: str, connection_id: str, type_name: str, cred_def_id: str,
-            state: str) -> IssuedRow:
+    def add(
+        self, *, cred_ex_id: str, connection_id: str, type_name: str, cred_def_id: str, state: str
+    ) -> IssuedRow:
         stamp = now()
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO issued_credentials (agency, cred_ex_id, connection_id, type_name,"
                 " cred_def_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
-                (self.agency, cred_ex_id, connection_id, type_name, cred_def_id, state,
-                 stamp, stamp))
-            row = tx.fetchone("SELECT * FROM issued_credentials WHERE agency = ?"
-                              " AND cred_ex_id = ?", (self.agency, cred_ex_id))
+                (
+                    self.agency,
+                    cred_ex_id,
+                    connection_id,
+                    type_name,
+                    cred_def_id,
+                    state,
+                    stamp,
+                    stamp,
+                ),
+            )
+            row = tx.fetchone(
+                "SELECT * FROM issued_credentials WHERE agency = ? AND cred_ex_id = ?",
+                (self.agency, cred_ex_id),
+            )
         assert row is not None
         return IssuedRow(**row)
 
-    def claim_row(self, *, row_key: str, connection_id: str, type_name: str, cred_def_id: str,
-                  batch: str | None, line: int | None) -> tuple[IssuedRow, bool]:
+    def claim_row(
+        self,
+        *,
+        row_key: str,
+        connection_id: str,
+        type_name: str,
+        cred_def_id: str,
+        batch: str | None,
+        line: int | None,
+    ) -> tuple[IssuedRow, bool]:
         """Claim a batch row before its offer is sent: `(row, claimed_now)`. When the key
         is known already, nothing changes and the existing row comes back."""
         stamp = now()
@@ -189,63 +231,104 @@ class IssuedStore:
                 "INSERT INTO issued_credentials (agency, row_key, connection_id, type_name,"
                 " cred_def_id, state, batch, line, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (self.agency, row_key, connection_id, type_name, cred_def_id, batch, line,
-                 stamp, stamp))
-            row = tx.fetchone("SELECT * FROM issued_credentials WHERE agency = ?"
-                              " AND row_key = ?", (self.agency, row_key))
+                (
+                    self.agency,
+                    row_key,
+                    connection_id,
+                    type_name,
+                    cred_def_id,
+                    batch,
+                    line,
+                    stamp,
+                    stamp,
+                ),
+            )
+            row = tx.fetchone(
+                "SELECT * FROM issued_credentials WHERE agency = ? AND row_key = ?",
+                (self.agency, row_key),
+            )
         assert row is not None
         return IssuedRow(**row), count == 1
 
-    def reclaim(self, row_id: int, *, connection_id: str, cred_def_id: str,
-                batch: str | None, line: int | None) -> None:
+    def reclaim(
+        self,
+        row_id: int,
+        *,
+        connection_id: str,
+        cred_def_id: str,
+        batch: str | None,
+        line: int | None,
+    ) -> None:
         """A row whose earlier exchange failed is sent again: back to `sending`."""
         self.db.execute(
             "UPDATE issued_credentials SET state = 'sending', cred_ex_id = NULL, error = NULL,"
             " connection_id = ?, cred_def_id = ?, batch = ?, line = ?, rev_reg_id = NULL,"
             " cred_rev_id = NULL, revocation = NULL, updated_at = ? WHERE id = ?",
-            (connection_id, cred_def_id, batch, line, now(), row_id))
+            (connection_id, cred_def_id, batch, line, now(), row_id),
+        )
 
     def set_sent(self, row_id: int, cred_ex_id: str, state: str) -> None:
         self.db.execute(
             "UPDATE issued_credentials SET cred_ex_id = ?, state = ?, error = NULL,"
-            " updated_at = ? WHERE id = ?", (cred_ex_id, state, now(), row_id))
+            " updated_at = ? WHERE id = ?",
+            (cred_ex_id, state, now(), row_id),
+        )
 
     def set_failed(self, row_id: int, error: str) -> None:
         self.db.execute(
             "UPDATE issued_credentials SET state = 'failed', error = ?, updated_at = ?"
-            " WHERE id = ?", (error[:500], now(), row_id))
+            " WHERE id = ?",
+            (error[:500], now(), row_id),
+        )
 
-    def update_state(self, cred_ex_id: str, state: str, *, rev_reg_id: str | None = None,
-                     cred_rev_id: str | None = None) -> None:
+    def update_state(
+        self,
+        cred_ex_id: str,
+        state: str,
+        *,
+        rev_reg_id: str | None = None,
+        cred_rev_id: str | None = None,
+    ) -> None:
         self.db.execute(
             "UPDATE issued_credentials SET state = ?, rev_reg_id = COALESCE(?, rev_reg_id),"
             " cred_rev_id = COALESCE(?, cred_rev_id), updated_at = ?"
             " WHERE agency = ? AND cred_ex_id = ?",
-            (state, rev_reg_id, cred_rev_id, now(), self.agency, cred_ex_id))
+            (state, rev_reg_id, cred_rev_id, now(), self.agency, cred_ex_id),
+        )
 
     def set_revocation(self, cred_ex_id: str, revocation: str) -> None:
         self.db.execute(
             "UPDATE issued_credentials SET revocation = ?, updated_at = ?"
             " WHERE agency = ? AND cred_ex_id = ?",
-            (revocation, now(), self.agency, cred_ex_id))
+            (revocation, now(), self.agency, cred_ex_id),
+        )
 
     def publish_pending(self) -> list[str]:
         with self.db.transaction() as tx:
             rows = tx.fetchall(
                 "SELECT cred_ex_id FROM issued_credentials WHERE agency = ?"
-                " AND revocation = 'pending'", (self.agency,))
-            tx.execute("UPDATE issued_credentials SET revocation = 'revoked', updated_at = ?"
-                       " WHERE agency = ? AND revocation = 'pending'", (now(), self.agency))
+                " AND revocation = 'pending'",
+                (self.agency,),
+            )
+            tx.execute(
+                "UPDATE issued_credentials SET revocation = 'revoked', updated_at = ?"
+                " WHERE agency = ? AND revocation = 'pending'",
+                (now(), self.agency),
+            )
         return [r["cred_ex_id"] for r in rows]
 
     def get(self, cred_ex_id: str) -> IssuedRow | None:
-        row = self.db.fetchone("SELECT * FROM issued_credentials WHERE agency = ?"
-                               " AND cred_ex_id = ?", (self.agency, cred_ex_id))
+        row = self.db.fetchone(
+            "SELECT * FROM issued_credentials WHERE agency = ? AND cred_ex_id = ?",
+            (self.agency, cred_ex_id),
+        )
         return IssuedRow(**row) if row else None
 
     def by_row_key(self, row_key: str) -> IssuedRow | None:
-        row = self.db.fetchone("SELECT * FROM issued_credentials WHERE agency = ?"
-                               " AND row_key = ?", (self.agency, row_key))
+        row = self.db.fetchone(
+            "SELECT * FROM issued_credentials WHERE agency = ? AND row_key = ?",
+            (self.agency, row_key),
+        )
         return IssuedRow(**row) if row else None
 
     def list(self, *, state: str | None = None, batch: str | None = None) -> list[IssuedRow]:

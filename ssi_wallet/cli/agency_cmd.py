@@ -28,11 +28,19 @@ def init(
     source: Annotated[Path, typer.Option("--from", help="The agency's YAML file.")],
     seed_file: Annotated[
         Path | None,
-        typer.Option("--seed-file", help="File with the 32-character seed of a DID already "
-                     "endorsed on the network (real networks; kept 0600)."),
+        typer.Option(
+            "--seed-file",
+            help="File with the 32-character seed of a DID already "
+            "endorsed on the network (real networks; kept 0600).",
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing agency file "
-                                        "(its secrets, wallet and store are kept).")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an existing agency file (its secrets, wallet and store are kept).",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Create an agency from a YAML file (copied, relative paths made absolute).
@@ -42,9 +50,12 @@ def init(
     from ssi_wallet.agency.runtime import init_agency
 
     doc = init_agency(name, source, seed_file=seed_file, force=force)
-    emit(doc, json_out=json_out,
-         human=f"Agency [bold]{name}[/] ({', '.join(doc['roles'])}) set up in {doc['path']}\n"
-               f"Start it with: ssi-wallet agency start {name}")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"Agency [bold]{name}[/] ({', '.join(doc['roles'])}) set up in {doc['path']}\n"
+        f"Start it with: ssi-wallet agency start {name}",
+    )
 
 
 def _status_lines(con, doc: dict) -> None:
@@ -53,8 +64,16 @@ def _status_lines(con, doc: dict) -> None:
     con.print(f"public DID  {doc['did'] or '(none yet)'}")
     con.print(f"ledger      {doc['ledger']}")
     con.print(f"wallet      {doc['wallet_storage']}; store {doc['store']}")
-    rows = [(i["index"], "running" if i["running"] else "stopped", i.get("pid", ""),
-             i.get("admin_url", ""), i.get("endpoint", "")) for i in doc["instances"]]
+    rows = [
+        (
+            i["index"],
+            "running" if i["running"] else "stopped",
+            i.get("pid", ""),
+            i.get("admin_url", ""),
+            i.get("endpoint", ""),
+        )
+        for i in doc["instances"]
+    ]
     con.print(table(None, ["instance", "state", "pid", "admin", "endpoint"], rows))
 
 
@@ -85,8 +104,11 @@ def stop(name: str, json_out: JsonOpt = False) -> None:
 
     doc = stop_agency(name)
     stopped = sum(doc["stopped"])
-    emit(doc, json_out=json_out,
-         human=f"Stopped {stopped} agent(s) of {name}." if stopped else f"{name} was not running.")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"Stopped {stopped} agent(s) of {name}." if stopped else f"{name} was not running.",
+    )
 
 
 @app.command("status")
@@ -110,9 +132,21 @@ def list_(json_out: JsonOpt = False) -> None:
     from ssi_wallet.agency.runtime import list_agencies
 
     agencies = list_agencies()
-    rows = [(a["name"], a.get("label", ""), ", ".join(a.get("roles", [])),
-             a.get("error") or ("running" if any(a.get("running", [])) else "stopped"))
-            for a in agencies]
-    emit(agencies, json_out=json_out,
-         human=lambda con: con.print(table("Agencies", ["name", "label", "roles", "state"], rows))
-         if rows else con.print("No agencies yet: ssi-wallet agency init NAME --from FILE"))
+    rows = [
+        (
+            a["name"],
+            a.get("label", ""),
+            ", ".join(a.get("roles", [])),
+            a.get("error") or ("running" if any(a.get("running", [])) else "stopped"),
+        )
+        for a in agencies
+    ]
+    emit(
+        agencies,
+        json_out=json_out,
+        human=lambda con: (
+            con.print(table("Agencies", ["name", "label", "roles", "state"], rows))
+            if rows
+            else con.print("No agencies yet: ssi-wallet agency init NAME --from FILE")
+        ),
+    )

@@ -62,19 +62,26 @@ def schema_publish(
 
     with _issuer(agency) as issuer:
         doc = issuer.publish_schema(resolve_type(issuer.config, file))
-    emit(doc, json_out=json_out,
-         human=f"{'Reused' if doc['reused'] else 'Published'} schema [bold]{doc['schema_id']}[/]")
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"{'Reused' if doc['reused'] else 'Published'} schema [bold]{doc['schema_id']}[/]",
+    )
 
 
 @creddef_app.command("create")
 def creddef_create(
     schema: Annotated[str, typer.Argument(help="Credential type name or file.")],
     revocable: Annotated[bool, typer.Option("--revocable", help="Support revocation.")] = False,
-    registry_size: Annotated[int, typer.Option("--registry-size",
-                                               help="Credentials per revocation registry.")] = 100,
-    tag: Annotated[str | None, typer.Option("--tag", help="Definition tag (default: "
-                                            "'default', or 'revocable' with --revocable).")
-                   ] = None,
+    registry_size: Annotated[
+        int, typer.Option("--registry-size", help="Credentials per revocation registry.")
+    ] = 100,
+    tag: Annotated[
+        str | None,
+        typer.Option(
+            "--tag", help="Definition tag (default: 'default', or 'revocable' with --revocable)."
+        ),
+    ] = None,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -88,22 +95,28 @@ def creddef_create(
         ctype = resolve_type(issuer.config, schema)
         if not json_out:
             notice("[dim]creating the credential definition (key generation takes seconds)…[/]")
-        doc = issuer.create_creddef(ctype, revocable=revocable, registry_size=registry_size,
-                                    tag=tag)
-    emit(doc, json_out=json_out,
-         human=f"{'Reused' if doc['reused'] else 'Created'} credential definition "
-               f"[bold]{doc['cred_def_id']}[/]"
-               + (" (revocable)" if revocable else ""))
+        doc = issuer.create_creddef(
+            ctype, revocable=revocable, registry_size=registry_size, tag=tag
+        )
+    emit(
+        doc,
+        json_out=json_out,
+        human=f"{'Reused' if doc['reused'] else 'Created'} credential definition "
+        f"[bold]{doc['cred_def_id']}[/]" + (" (revocable)" if revocable else ""),
+    )
 
 
 @app.command("invite")
 def invite(
-    qr: Annotated[bool, typer.Option("--qr", help="Also draw the invitation as a QR code.")
-                  ] = False,
-    label: Annotated[str | None, typer.Option("--label", help="Label shown to the citizen.")
-                     ] = None,
-    multi_use: Annotated[bool, typer.Option("--multi-use", help="Usable by many citizens.")
-                         ] = False,
+    qr: Annotated[
+        bool, typer.Option("--qr", help="Also draw the invitation as a QR code.")
+    ] = False,
+    label: Annotated[
+        str | None, typer.Option("--label", help="Label shown to the citizen.")
+    ] = None,
+    multi_use: Annotated[
+        bool, typer.Option("--multi-use", help="Usable by many citizens.")
+    ] = False,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -124,8 +137,9 @@ def invite(
         if qr:
             con.file.flush()
             _draw_qr(doc["invitation_url"], sys.stdout)
-        con.print(f"[dim]invitation {doc['invi_msg_id']}; the citizen runs: "
-                  "ssi-wallet connect URL[/]")
+        con.print(
+            f"[dim]invitation {doc['invi_msg_id']}; the citizen runs: ssi-wallet connect URL[/]"
+        )
 
     emit(doc, json_out=False, human=human)
 
@@ -144,10 +158,15 @@ def _draw_qr(url: str, stream) -> None:
 def issue(
     connection: Annotated[str, typer.Option("--connection", help="The agency's connection id.")],
     type_: Annotated[str, typer.Option("--type", help="Credential type name or file.")],
-    attr: Annotated[list[str], typer.Option("--attr", help="NAME=VALUE, once per attribute "
-                                            "(1500.00 EUR, 2026-10-31 are converted).")],
-    cred_def: Annotated[str | None, typer.Option("--cred-def", help="Definition to use when "
-                                                 "the type has several.")] = None,
+    attr: Annotated[
+        list[str],
+        typer.Option(
+            "--attr", help="NAME=VALUE, once per attribute (1500.00 EUR, 2026-10-31 are converted)."
+        ),
+    ],
+    cred_def: Annotated[
+        str | None, typer.Option("--cred-def", help="Definition to use when the type has several.")
+    ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once offered.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the holder.")] = 300,
     agency: AgencyOpt = None,
@@ -164,26 +183,41 @@ def issue(
         ctype = resolve_type(issuer.config, type_)
         if not no_wait and not json_out:
             notice("[dim]offered; waiting for the citizen to accept…[/]")
-        doc = issuer.issue(connection, ctype, values, cred_def_id=cred_def, wait=not no_wait,
-                           timeout=timeout)
-    emit(doc, json_out=json_out,
-         human=(f"Issued {doc['type']} [bold]{doc['cred_ex_id']}[/] ({doc['state']}, "
-                f"{doc['seconds']} s)") if doc["issued"]
-         else f"Offered {doc['type']} [bold]{doc['cred_ex_id']}[/] ({doc['state']})")
+        doc = issuer.issue(
+            connection, ctype, values, cred_def_id=cred_def, wait=not no_wait, timeout=timeout
+        )
+    emit(
+        doc,
+        json_out=json_out,
+        human=(
+            f"Issued {doc['type']} [bold]{doc['cred_ex_id']}[/] ({doc['state']}, "
+            f"{doc['seconds']} s)"
+        )
+        if doc["issued"]
+        else f"Offered {doc['type']} [bold]{doc['cred_ex_id']}[/] ({doc['state']})",
+    )
 
 
 @app.command("issue-batch")
 def issue_batch(
     file: Annotated[Path, typer.Argument(help="CSV: connection_id, [row_id,] attributes.")],
-    type_: Annotated[str | None, typer.Option("--type", help="Credential type (default: the "
-                                              "agency's only type).")] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option("--type", help="Credential type (default: the agency's only type)."),
+    ] = None,
     cred_def: Annotated[str | None, typer.Option("--cred-def")] = None,
     concurrency: Annotated[int, typer.Option(help="Offers in flight at once.")] = 6,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Do not wait for holders.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for holders.")] = 300,
-    report: Annotated[Path | None, typer.Option("--report", help="Where to write the per-row "
-                                                "report (.json or .csv; default: in the "
-                                                "agency's reports/).")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Where to write the per-row "
+            "report (.json or .csv; default: in the "
+            "agency's reports/).",
+        ),
+    ] = None,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -205,19 +239,40 @@ def issue_batch(
                 raise UsageError("name the credential type with --type")
             ctype = types[0]
         with _Bar(enabled=not json_out and err().is_terminal) as bar:
-            result = run_batch(issuer, ctype, file, cred_def_id=cred_def,
-                               concurrency=concurrency, wait=not no_wait, timeout=timeout,
-                               progress=bar.update)
+            result = run_batch(
+                issuer,
+                ctype,
+                file,
+                cred_def_id=cred_def,
+                concurrency=concurrency,
+                wait=not no_wait,
+                timeout=timeout,
+                progress=bar.update,
+            )
         path = write_report(result, report or default_report_path(issuer.config, file))
     doc = result.to_json()
     doc["report"] = str(path)
 
     def human(con) -> None:
-        rows = [(r.line, r.status, r.connection_id[:12], r.cred_ex_id or "", r.state or "",
-                 r.error or "") for r in result.rows if r.status != "skipped" or len(
-                    result.rows) <= 60]
-        con.print(table(f"{result.type} batch", ["line", "result", "connection", "exchange",
-                                                 "state", "problem"], rows))
+        rows = [
+            (
+                r.line,
+                r.status,
+                r.connection_id[:12],
+                r.cred_ex_id or "",
+                r.state or "",
+                r.error or "",
+            )
+            for r in result.rows
+            if r.status != "skipped" or len(result.rows) <= 60
+        ]
+        con.print(
+            table(
+                f"{result.type} batch",
+                ["line", "result", "connection", "exchange", "state", "problem"],
+                rows,
+            )
+        )
         counts = ", ".join(f"{n} {k}" for k, n in sorted(result.counts().items()))
         con.print(f"{len(result.rows)} rows: {counts}; {doc['seconds']} s; report {path}")
 
@@ -236,8 +291,13 @@ class _Bar:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                      MofNCompleteColumn(), console=err(), transient=False)
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err(),
+                transient=False,
+            )
             self._progress.__enter__()
         return self
 
@@ -257,11 +317,16 @@ class _Bar:
 @app.command("revoke")
 def revoke(
     cred_ex_id: Annotated[str | None, typer.Argument(help="The credential exchange id.")] = None,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with a cred_ex_id or "
-                                                  "row_id column: revoke each.")] = None,
-    publish: Annotated[bool, typer.Option("--publish", help="Publish to the ledger now "
-                                          "(else pending until publish-revocations).")
-                       ] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="CSV with a cred_ex_id or row_id column: revoke each."),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Publish to the ledger now (else pending until publish-revocations)."
+        ),
+    ] = False,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -276,9 +341,12 @@ def revoke(
     with _issuer(agency) as issuer:
         if cred_ex_id:
             doc = issuer.revoke(cred_ex_id, publish=publish)
-            emit(doc, json_out=json_out,
-                 human=f"Credential {cred_ex_id}: {doc['revocation']}"
-                       + ("" if doc["changed"] else " (already)"))
+            emit(
+                doc,
+                json_out=json_out,
+                human=f"Credential {cred_ex_id}: {doc['revocation']}"
+                + ("" if doc["changed"] else " (already)"),
+            )
             return
         ids = _ids_from_csv(issuer, csv_file)
         results = []
@@ -296,9 +364,17 @@ def revoke(
                 if r.get("revocation") == "pending":
                     r["revocation"] = "revoked"
     doc = {"results": results, "published": publish}
-    emit(doc, json_out=json_out, human=lambda con: con.print(table(
-        "Revocations", ["line", "exchange", "result"],
-        [(r["line"], r["cred_ex_id"], r.get("error") or r["revocation"]) for r in results])))
+    emit(
+        doc,
+        json_out=json_out,
+        human=lambda con: con.print(
+            table(
+                "Revocations",
+                ["line", "exchange", "result"],
+                [(r["line"], r["cred_ex_id"], r.get("error") or r["revocation"]) for r in results],
+            )
+        ),
+    )
 
 
 def _ids_from_csv(issuer, path: Path) -> list[tuple[int, str, str | None]]:
@@ -319,8 +395,11 @@ def _ids_from_csv(issuer, path: Path) -> list[tuple[int, str, str | None]]:
             ident = (record.get("cred_ex_id") or "").strip()
             if not ident and (record.get("row_id") or "").strip():
                 row_id = record["row_id"].strip()
-                matches = [r for r in issuer.store.list()
-                           if r.row_key and r.row_key.endswith(f"/id:{row_id}")]
+                matches = [
+                    r
+                    for r in issuer.store.list()
+                    if r.row_key and r.row_key.endswith(f"/id:{row_id}")
+                ]
                 if len(matches) != 1 or not matches[0].cred_ex_id:
                     out.append((reader.line_num, row_id, "no credential issued for this row_id"))
                     continue
@@ -346,8 +425,9 @@ def publish_revocations(agency: AgencyOpt = None, json_out: JsonOpt = False) -> 
 @credentials_app.command("list")
 def credentials_list(
     state: Annotated[str | None, typer.Option("--state", help="Only this state.")] = None,
-    no_refresh: Annotated[bool, typer.Option("--no-refresh", help="Do not ask the agent "
-                                             "for current states.")] = False,
+    no_refresh: Annotated[
+        bool, typer.Option("--no-refresh", help="Do not ask the agent for current states.")
+    ] = False,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -358,12 +438,32 @@ def credentials_list(
     with _issuer(agency) as issuer:
         rows = issuer.credentials(refresh=not no_refresh, state=state)
     docs = [r.to_json() for r in rows]
-    emit(docs, json_out=json_out, human=lambda con: con.print(table(
-        "Issued credentials", ["exchange", "type", "connection", "state", "revocation",
-                               "rev id", "created"],
-        [(r.cred_ex_id or "", r.type_name, r.connection_id[:12], r.state, r.revocation or "",
-          f"{r.cred_rev_id}" if r.cred_rev_id else "", r.created_at) for r in rows]))
-        if rows else con.print("No credentials issued yet."))
+    emit(
+        docs,
+        json_out=json_out,
+        human=lambda con: (
+            con.print(
+                table(
+                    "Issued credentials",
+                    ["exchange", "type", "connection", "state", "revocation", "rev id", "created"],
+                    [
+                        (
+                            r.cred_ex_id or "",
+                            r.type_name,
+                            r.connection_id[:12],
+                            r.state,
+                            r.revocation or "",
+                            f"{r.cred_rev_id}" if r.cred_rev_id else "",
+                            r.created_at,
+                        )
+                        for r in rows
+                    ],
+                )
+            )
+            if rows
+            else con.print("No credentials issued yet.")
+        ),
+    )
 
 
 connections_app = typer.Typer(help="The agency's connections to citizens.")
@@ -372,9 +472,12 @@ app.add_typer(connections_app, name="connections")
 
 @connections_app.command("list")
 def connections_list(
-    invitation: Annotated[str | None, typer.Option("--invitation", help="Only the connection "
-                                                   "made from this invitation (invi_msg_id).")
-                          ] = None,
+    invitation: Annotated[
+        str | None,
+        typer.Option(
+            "--invitation", help="Only the connection made from this invitation (invi_msg_id)."
+        ),
+    ] = None,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -384,8 +487,27 @@ def connections_list(
     """
     with _issuer(agency) as issuer:
         found = issuer.connections(invitation_msg_id=invitation)
-    emit(found, json_out=json_out, human=lambda con: con.print(table(
-        "Connections", ["connection", "state", "their label", "invitation", "created"],
-        [(c["connection_id"], c["state"], c.get("their_label") or "",
-          c.get("invitation_msg_id") or "", c.get("created_at") or "") for c in found]))
-        if found else con.print("No connections."))
+    emit(
+        found,
+        json_out=json_out,
+        human=lambda con: (
+            con.print(
+                table(
+                    "Connections",
+                    ["connection", "state", "their label", "invitation", "created"],
+                    [
+                        (
+                            c["connection_id"],
+                            c["state"],
+                            c.get("their_label") or "",
+                            c.get("invitation_msg_id") or "",
+                            c.get("created_at") or "",
+                        )
+                        for c in found
+                    ],
+                )
+            )
+            if found
+            else con.print("No connections.")
+        ),
+    )

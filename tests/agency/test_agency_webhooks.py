@@ -38,17 +38,24 @@ def test_keyed_webhook_url_reaches_the_agent_by_the_secret_pipe(tmp_path: Path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     key = secrets.token_hex(16)
     url = f"http://127.0.0.1:{server.server_address[1]}/webhooks#{key}"
-    spec = AgentSpec(name="hooked", root=tmp_path / "agent", label="Hooked",
-                     wallet_name="hooked",
-                     wallet_key=base58.b58encode(secrets.token_bytes(32)).decode(),
-                     webhook_urls=(url,))
+    spec = AgentSpec(
+        name="hooked",
+        root=tmp_path / "agent",
+        label="Hooked",
+        wallet_name="hooked",
+        wallet_key=base58.b58encode(secrets.token_bytes(32)).decode(),
+        webhook_urls=(url,),
+    )
     runtime = process.start(spec)
     try:
         cmdline = Path(f"/proc/{runtime.pid}/cmdline").read_bytes().decode(errors="replace")
         assert key not in cmdline and "--webhook-url" not in cmdline
         with AdminClient.from_runtime(runtime) as client:
-            client.post("/out-of-band/create-invitation", params={"auto_accept": "true"},
-                        json={"handshake_protocols": ["https://didcomm.org/didexchange/1.0"]})
+            client.post(
+                "/out-of-band/create-invitation",
+                params={"auto_accept": "true"},
+                json={"handshake_protocols": ["https://didcomm.org/didexchange/1.0"]},
+            )
         import time
 
         deadline = time.monotonic() + 20

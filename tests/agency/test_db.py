@@ -9,8 +9,7 @@ import pytest
 from ssi_wallet.agency.db import Database, redact_url
 
 MIGRATIONS = [
-    "CREATE TABLE t (id {autoid}, k TEXT NOT NULL UNIQUE, j {json});"
-    " CREATE INDEX t_k ON t (k)",
+    "CREATE TABLE t (id {autoid}, k TEXT NOT NULL UNIQUE, j {json}); CREATE INDEX t_k ON t (k)",
     "ALTER TABLE t ADD COLUMN n {bigint}",
 ]
 
@@ -22,8 +21,10 @@ def _exercise(db: Database) -> None:
     assert db.migrate("smoke", [*MIGRATIONS, "CREATE INDEX t_n ON t (n)"]) == 1
     with db.transaction() as tx:
         for _ in range(2):
-            tx.execute("INSERT INTO t (k, j, n) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                       ("a", '{"x": 1}', 5))
+            tx.execute(
+                "INSERT INTO t (k, j, n) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                ("a", '{"x": 1}', 5),
+            )
     rows = db.fetchall("SELECT k, j, n FROM t")
     assert [(r["k"], Database.load_json(r["j"]), r["n"]) for r in rows] == [("a", {"x": 1}, 5)]
     with pytest.raises(Exception) as caught:
@@ -31,7 +32,7 @@ def _exercise(db: Database) -> None:
             tx.execute("INSERT INTO t (k) VALUES (?)", ("b",))
             tx.execute("INSERT INTO t (k) VALUES (?)", ("a",))
     assert Database.is_unique_violation(caught.value)
-    assert [r["k"] for r in db.fetchall("SELECT k FROM t")] == ["a"]   # rolled back
+    assert [r["k"] for r in db.fetchall("SELECT k FROM t")] == ["a"]  # rolled back
     with db.transaction() as tx:
         new_id = tx.scalar("INSERT INTO t (k) VALUES (?) RETURNING id", ("c",))
     assert isinstance(new_id, int) and new_id > 1

@@ -197,12 +197,14 @@ class AutoAccept:
     def _run(self) -> None:
         while not self.stop.is_set():
             try:
-                records = self.client.get("/issue-credential-2.0/records",
-                                          params={"state": "offer-received"})["results"]
+                records = self.client.get(
+                    "/issue-credential-2.0/records", params={"state": "offer-received"}
+                )["results"]
                 for record in records:
                     cred_ex_id = record["cred_ex_record"]["cred_ex_id"]
                     self.client.post(
-                        f"/issue-credential-2.0/records/{cred_ex_id}/send-request", json={})
+                        f"/issue-credential-2.0/records/{cred_ex_id}/send-request", json={}
+                    )
                     self._stored(cred_ex_id)
                     self.accepted += 1
             except Exception:  # noqa: BLE001 - a busy agent; try again
@@ -468,8 +470,8 @@ def test_agency_stop_and_status(agencies: Home, tmp_path: Path):
 
 
 def test_a_row_sent_just_before_a_crash_is_not_sent_again(
-        agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str],
-        tmp_path: Path):
+    agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str], tmp_path: Path
+):
     from ssi_wallet.agency.batch import COMMENT_PREFIX, read_rows
     from ssi_wallet.agency.credential_types import find_credential_type
     from ssi_wallet.agency.issuance import Issuer
@@ -487,19 +489,33 @@ def test_a_row_sent_just_before_a_crash_is_not_sent_again(
         (row,), _ = read_rows(path, ctype)
         # What a batch does for a row, up to the moment it would record the exchange id.
         claimed, fresh = issuer.store.claim_row(
-            row_key=row.key, connection_id=row.connection_id, type_name=ctype.name,
-            cred_def_id=income_def["cred_def_id"], batch="crash.csv", line=row.line)
+            row_key=row.key,
+            connection_id=row.connection_id,
+            type_name=ctype.name,
+            cred_def_id=income_def["cred_def_id"],
+            batch="crash.csv",
+            line=row.line,
+        )
         assert fresh
-        sent = issuer.offer(row.connection_id, ctype, row.raw, income_def["cred_def_id"],
-                            comment=COMMENT_PREFIX + row.key)
+        sent = issuer.offer(
+            row.connection_id,
+            ctype,
+            row.raw,
+            income_def["cred_def_id"],
+            comment=COMMENT_PREFIX + row.key,
+        )
     with AutoAccept(wallet):
-        rerun = agencies.json("issuer", "issue-batch", str(path), "--agency", "employer",
-                              "--type", "IncomeStatement")
+        rerun = agencies.json(
+            "issuer", "issue-batch", str(path), "--agency", "employer", "--type", "IncomeStatement"
+        )
         assert rerun["counts"] == {"skipped": 1}
         assert rerun["rows"][0]["cred_ex_id"] == sent["cred_ex_id"]
         _eventually(lambda: len(wallet.json("credentials", "list")) == before + 1)
     time.sleep(1)
     assert len(wallet.json("credentials", "list")) == before + 1
-    listed = [r for r in agencies.json("issuer", "credentials", "list", "--agency", "employer")
-              if r["row_key"] == row.key]
+    listed = [
+        r
+        for r in agencies.json("issuer", "credentials", "list", "--agency", "employer")
+        if r["row_key"] == row.key
+    ]
     assert len(listed) == 1 and listed[0]["cred_ex_id"] == sent["cred_ex_id"]

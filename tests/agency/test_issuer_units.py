@@ -22,24 +22,42 @@ def income():
 
 
 def test_shipped_types_load():
-    names = {load_credential_type(p).name
-             for p in (EXAMPLES / "credentials").glob("*.yaml")}
+    names = {load_credential_type(p).name for p in (EXAMPLES / "credentials").glob("*.yaml")}
     assert {"IncomeStatement", "MedicalDeclaration", "DebtSupportCertificate"} <= names
 
 
 def test_values_are_encoded_by_declared_type(income):
-    raw = income.encode({"month": "2026-10", "net_income_cents": "€1,234.56",
-                         "gross_income_cents": "160000", "employer_name": " RideCo ",
-                         "employee_ref": "E-1", "issue_date": "20261101",
-                         "valid_until": "2027-12-31"})
-    assert raw == {"month": "202610", "net_income_cents": "123456",
-                   "gross_income_cents": "160000", "employer_name": "RideCo",
-                   "employee_ref": "E-1", "issue_date": "20261101", "valid_until": "20271231"}
+    raw = income.encode(
+        {
+            "month": "2026-10",
+            "net_income_cents": "€1,234.56",
+            "gross_income_cents": "160000",
+            "employer_name": " RideCo ",
+            "employee_ref": "E-1",
+            "issue_date": "20261101",
+            "valid_until": "2027-12-31",
+        }
+    )
+    assert raw == {
+        "month": "202610",
+        "net_income_cents": "123456",
+        "gross_income_cents": "160000",
+        "employer_name": "RideCo",
+        "employee_ref": "E-1",
+        "issue_date": "20261101",
+        "valid_until": "20271231",
+    }
 
 
 def test_every_problem_is_reported(income):
-    problems = income.problems({"month": "2026-13", "net_income_cents": "12.345 EUR",
-                                "colour": "blue", "issue_date": "yesterday"})
+    problems = income.problems(
+        {
+            "month": "2026-13",
+            "net_income_cents": "12.345 EUR",
+            "colour": "blue",
+            "issue_date": "yesterday",
+        }
+    )
     text = "; ".join(problems)
     assert "unknown attribute(s) colour" in text
     assert "month:" in text and "net_income_cents:" in text and "issue_date:" in text
@@ -49,8 +67,9 @@ def test_every_problem_is_reported(income):
 
 
 def test_integer_type_and_bad_type_files():
-    ctype = parse_credential_type({"name": "Count", "version": "1.0",
-                                   "attributes": {"n": {"type": "integer"}}})
+    ctype = parse_credential_type(
+        {"name": "Count", "version": "1.0", "attributes": {"n": {"type": "integer"}}}
+    )
     assert ctype.encode({"n": "-12"}) == {"n": "-12"}
     assert ctype.problems({"n": "1.5"})
     with pytest.raises(InvalidInputError, match="version"):
@@ -63,16 +82,21 @@ def test_csv_rows_with_line_numbers(income, tmp_path):
     path = tmp_path / "b.csv"
     header = "connection_id,row_id," + ",".join(income.attribute_names)
     good = "c1,r1,2026-10,1000.00 EUR,1200.00 EUR,RideCo,E-1,2026-11-01,2027-12-31"
-    path.write_text("\n".join([
-        header,
-        good,
-        "c1,r2,2026-10,lots,1200.00 EUR,RideCo,E-2,2026-11-01,2027-12-31",   # line 3
-        ",r3,2026-10,1000.00 EUR,1200.00 EUR,RideCo,E-3,2026-11-01,2027-12-31",  # line 4
-        "",
-        good.replace("c1,r1", "c1,r1"),                                       # line 6: same row
-        "c2,,2026-10,1000.00 EUR,1200.00 EUR,RideCo,E-5,2026-11-01,2027-12-31,extra",  # 7
-        '"c2",,2026-11,"1,000.00 EUR",1200.00 EUR,"Ride, Co",E-6,2026-12-01,2027-12-31',
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                header,
+                good,
+                "c1,r2,2026-10,lots,1200.00 EUR,RideCo,E-2,2026-11-01,2027-12-31",  # line 3
+                ",r3,2026-10,1000.00 EUR,1200.00 EUR,RideCo,E-3,2026-11-01,2027-12-31",  # line 4
+                "",
+                good.replace("c1,r1", "c1,r1"),  # line 6: same row
+                "c2,,2026-10,1000.00 EUR,1200.00 EUR,RideCo,E-5,2026-11-01,2027-12-31,extra",  # 7
+                '"c2",,2026-11,"1,000.00 EUR",1200.00 EUR,"Ride, Co",E-6,2026-12-01,2027-12-31',
+            ]
+        )
+        + "\n"
+    )
     rows, bad = read_rows(path, income)
     assert [r.line for r in rows] == [2, 8]
     assert rows[1].raw["net_income_cents"] == "100000"
@@ -105,14 +129,17 @@ def test_row_key_is_stable_and_content_based(income):
 def test_store_claims_a_row_once(tmp_path):
     db = Database(tmp_path / "agency.db")
     store = IssuedStore(db, "employer")
-    other = IssuedStore(db, "other")     # same database, another agency
-    first, claimed = store.claim_row(row_key="k1", connection_id="c", type_name="T",
-                                     cred_def_id="d", batch="b.csv", line=2)
-    again, claimed_again = store.claim_row(row_key="k1", connection_id="c", type_name="T",
-                                           cred_def_id="d", batch="b.csv", line=2)
+    other = IssuedStore(db, "other")  # same database, another agency
+    first, claimed = store.claim_row(
+        row_key="k1", connection_id="c", type_name="T", cred_def_id="d", batch="b.csv", line=2
+    )
+    again, claimed_again = store.claim_row(
+        row_key="k1", connection_id="c", type_name="T", cred_def_id="d", batch="b.csv", line=2
+    )
     assert claimed and not claimed_again and again.id == first.id and again.state == "sending"
-    _, claimed_other = other.claim_row(row_key="k1", connection_id="c", type_name="T",
-                                       cred_def_id="d", batch=None, line=None)
+    _, claimed_other = other.claim_row(
+        row_key="k1", connection_id="c", type_name="T", cred_def_id="d", batch=None, line=None
+    )
     assert claimed_other
     store.set_sent(first.id, "ex-1", "offer-sent")
     store.update_state("ex-1", "done", rev_reg_id="r", cred_rev_id="3")
@@ -141,8 +168,9 @@ def test_agency_init_makes_paths_absolute_and_keeps_secrets_private(tmp_path):
     assert doc["roles"] == ["issuer"]
     config = load_agency("rideco", home)
     assert config.name == "rideco"
-    assert config.credential_types == ((EXAMPLES / "credentials" /
-                                        "income-statement.yaml").resolve(),)
+    assert config.credential_types == (
+        (EXAMPLES / "credentials" / "income-statement.yaml").resolve(),
+    )
     with pytest.raises(UsageError, match="exists already"):
         init_agency("rideco", EXAMPLES / "agencies" / "employer.yaml", home=home)
     seed = did_seed(config)
@@ -158,13 +186,11 @@ def test_agency_init_makes_paths_absolute_and_keeps_secrets_private(tmp_path):
     # An operator-supplied seed for a real network.
     seed_file = tmp_path / "endorsed.seed"
     seed_file.write_text("0" * 31 + "1\n")
-    init_agency("real", EXAMPLES / "agencies" / "employer.yaml", seed_file=seed_file,
-                home=home)
+    init_agency("real", EXAMPLES / "agencies" / "employer.yaml", seed_file=seed_file, home=home)
     assert did_seed(load_agency("real", home), create=False) == "0" * 31 + "1"
     seed_file.write_text("short\n")
     with pytest.raises(InvalidInputError, match="32 characters"):
-        init_agency("bad", EXAMPLES / "agencies" / "employer.yaml", seed_file=seed_file,
-                    home=home)
+        init_agency("bad", EXAMPLES / "agencies" / "employer.yaml", seed_file=seed_file, home=home)
 
 
 def test_real_network_without_a_seed_is_a_clear_error(tmp_path):

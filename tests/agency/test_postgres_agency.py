@@ -22,8 +22,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
-def pg_agency(ledger: RunningLedger, postgres_server: PostgresServer,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+def pg_agency(
+    ledger: RunningLedger, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Home]:
     home = Home(tmp_path_factory.mktemp("pg-agency"))
     _use_ledger(home, ledger)
     store_url = postgres_server.create_database("employer_store")
@@ -36,7 +37,8 @@ def pg_agency(ledger: RunningLedger, postgres_server: PostgresServer,
         f"  wallet_storage: postgres://{postgres_server.user}@127.0.0.1:{postgres_server.port}\n"
         "  instances: 2\n"
         f"case_store: {without_password}\n"
-        f"credential_types:\n  - {EXAMPLES / 'credentials' / 'income-statement.yaml'}\n")
+        f"credential_types:\n  - {EXAMPLES / 'credentials' / 'income-statement.yaml'}\n"
+    )
     home.json("agency", "init", "employer-pg", "--from", str(source))
     secrets = home.path / "agencies" / "employer-pg" / "secrets"
     secrets.mkdir(mode=0o700, exist_ok=True)
@@ -58,8 +60,9 @@ def citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> 
     wallet("agent", "stop")
 
 
-def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citizen: Home,
-                                                         postgres_server: PostgresServer):
+def test_two_instances_share_a_postgres_wallet_and_store(
+    pg_agency: Home, citizen: Home, postgres_server: PostgresServer
+):
     import psycopg
 
     t0 = time.monotonic()
@@ -73,8 +76,9 @@ def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citize
     assert len(admin_urls) == 2
 
     t0 = time.monotonic()
-    creddef = pg_agency.json("issuer", "creddef", "create", "IncomeStatement",
-                             "--agency", "employer-pg")
+    creddef = pg_agency.json(
+        "issuer", "creddef", "create", "IncomeStatement", "--agency", "employer-pg"
+    )
     print(f"credential definition in {time.monotonic() - t0:.1f} s")
     t0 = time.monotonic()
     invitation = pg_agency.json("issuer", "invite", "--agency", "employer-pg")
@@ -82,8 +86,15 @@ def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citize
     deadline = time.monotonic() + 30
     connection_id = None
     while time.monotonic() < deadline and not connection_id:
-        found = pg_agency.json("issuer", "connections", "list", "--agency", "employer-pg",
-                               "--invitation", invitation["invi_msg_id"])
+        found = pg_agency.json(
+            "issuer",
+            "connections",
+            "list",
+            "--agency",
+            "employer-pg",
+            "--invitation",
+            invitation["invi_msg_id"],
+        )
         if found and found[0]["state"] in ("active", "completed"):
             connection_id = found[0]["connection_id"]
         time.sleep(0.5)
@@ -102,10 +113,12 @@ def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citize
         with Issuer.open(config, instance=1) as second, AutoAccept(citizen):
             assert second.client.admin_url != Issuer.open(config).client.admin_url
             assert second.client.get(f"/connections/{connection_id}")["state"] in (
-                "active", "completed")
-            result = second.issue(connection_id, find_credential_type(config,
-                                                                      "IncomeStatement"),
-                                  INCOME, timeout=90)
+                "active",
+                "completed",
+            )
+            result = second.issue(
+                connection_id, find_credential_type(config, "IncomeStatement"), INCOME, timeout=90
+            )
         print(f"issued through instance 1 in {time.monotonic() - t0:.1f} s")
         assert result["issued"] is True
         assert result["cred_def_id"] == creddef["cred_def_id"]
@@ -117,8 +130,9 @@ def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citize
     # The store lives in PostgreSQL, not in the agency directory.
     assert not (pg_agency.path / "agencies" / "employer-pg" / "agency.db").exists()
     with psycopg.connect(postgres_server.url("employer_store")) as conn:
-        rows = conn.execute("SELECT cred_ex_id, state FROM issued_credentials"
-                            " WHERE agency = 'employer-pg'").fetchall()
+        rows = conn.execute(
+            "SELECT cred_ex_id, state FROM issued_credentials WHERE agency = 'employer-pg'"
+        ).fetchall()
         defs = conn.execute("SELECT cred_def_id FROM issuer_creddefs").fetchall()
     assert rows == [(result["cred_ex_id"], result["state"])]
     assert defs == [(creddef["cred_def_id"],)]
@@ -134,6 +148,7 @@ def test_two_instances_share_a_postgres_wallet_and_store(pg_agency: Home, citize
     again = pg_agency.json("agency", "start", "employer-pg", timeout=300)
     print(f"restarted in {time.monotonic() - t0:.1f} s")
     assert again["did"] == started["did"]
-    reused = pg_agency.json("issuer", "creddef", "create", "IncomeStatement",
-                            "--agency", "employer-pg")
+    reused = pg_agency.json(
+        "issuer", "creddef", "create", "IncomeStatement", "--agency", "employer-pg"
+    )
     assert reused["reused"] is True and reused["cred_def_id"] == creddef["cred_def_id"]

@@ -78,8 +78,10 @@ def _alive(pid: int) -> bool:
 def postgres_server() -> Iterator[PostgresServer]:
     bindir = _bin_dir()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (scripts/system-deps.sh "
-                    "installs Debian's postgresql package)")
+        pytest.skip(
+            "PostgreSQL server binaries not installed (scripts/system-deps.sh "
+            "installs Debian's postgresql package)"
+        )
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -107,24 +109,46 @@ def postgres_server() -> Iterator[PostgresServer]:
     os.chmod(pwfile, 0o600)
 
     def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run([*run_as, *args], capture_output=True, text=True,
-                              cwd=str(base), **kwargs)
+        return subprocess.run(
+            [*run_as, *args], capture_output=True, text=True, cwd=str(base), **kwargs
+        )
 
-    init = run(str(bindir / "initdb"), "-D", str(data_dir), "-U", "postgres",
-               f"--pwfile={pwfile}", "--auth-local=scram-sha-256",
-               "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
-               timeout=120)
+    init = run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data_dir),
+        "-U",
+        "postgres",
+        f"--pwfile={pwfile}",
+        "--auth-local=scram-sha-256",
+        "--auth-host=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+        timeout=120,
+    )
     pwfile.unlink()
     if init.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"initdb failed: {init.stderr.strip()[-2000:]}")
     port = _free_port()
     log = base / "server.log"
-    start = run(str(bindir / "pg_ctl"), "-D", str(data_dir), "-l", str(log), "-w",
-                "-t", "60", "-o",
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {base} "
-                "-c fsync=off -c max_connections=200 -c shared_buffers=32MB",
-                "start", timeout=90)
+    start = run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data_dir),
+        "-l",
+        str(log),
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} "
+        "-c fsync=off -c max_connections=200 -c shared_buffers=32MB",
+        "start",
+        timeout=90,
+    )
     if start.returncode != 0:
         detail = log.read_text()[-2000:] if log.exists() else start.stderr
         shutil.rmtree(base, ignore_errors=True)
@@ -135,7 +159,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         try:
-            os.kill(pid, signal.SIGINT)          # fast shutdown
+            os.kill(pid, signal.SIGINT)  # fast shutdown
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + 20
