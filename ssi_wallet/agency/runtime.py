@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
 AGENCY_FILE = "agency.yaml"
 AGENCY_FLAGS = (
-    "--auto-accept-requests",        # connection requests on our invitations
+    "--auto-accept-requests",  # connection requests on our invitations
     "--auto-ping-connection",
-    "--auto-respond-credential-request",   # issue on request (offers also set auto_issue)
+    "--auto-respond-credential-request",  # issue on request (offers also set auto_issue)
     "--notify-revocation",
     "--auto-verify-presentation",
 )
@@ -67,8 +67,14 @@ def agency_dir(name: str, home: Path | None = None) -> Path:
 # ------------------------------------------------------------------ init, load, list
 
 
-def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
-                force: bool = False, home: Path | None = None) -> dict[str, Any]:
+def init_agency(
+    name: str,
+    source: Path,
+    *,
+    seed_file: Path | None = None,
+    force: bool = False,
+    home: Path | None = None,
+) -> dict[str, Any]:
     """Copy agency file `source` to `agencies/NAME/agency.yaml`, relative paths made
     absolute (relative to `source`), `name:` set to NAME. Optionally take the DID seed
     the operator got endorsed on a real network."""
@@ -90,8 +96,9 @@ def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
     except yaml.YAMLError as error:
         raise InvalidInputError(f"{source}: not valid YAML ({_yaml_where(error)})") from None
     except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
-        raise InvalidInputError(f"{source}: not valid YAML ({type(error).__name__}: "
-                                f"{str(error)[:80]})") from None
+        raise InvalidInputError(
+            f"{source}: not valid YAML ({type(error).__name__}: {str(error)[:80]})"
+        ) from None
     except RecursionError:
         raise InvalidInputError(f"{source}: nested too deeply") from None
     if not isinstance(doc, dict):
@@ -102,16 +109,22 @@ def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
         if isinstance(value, list):
             doc[key] = [str((base / v).resolve()) if isinstance(v, str) else v for v in value]
     ledger = doc.get("ledger")
-    if (isinstance(ledger, str) and ledger != "embedded" and "://" not in ledger
-            and not Path(ledger).is_absolute()):
+    if (
+        isinstance(ledger, str)
+        and ledger != "embedded"
+        and "://" not in ledger
+        and not Path(ledger).is_absolute()
+    ):
         doc["ledger"] = str((base / ledger).resolve())
     doc["name"] = name
     root = agency_dir(name, home)
     target = root / AGENCY_FILE
     if target.exists() and not force:
-        raise UsageError(f"agency {name} exists already ({target})",
-                         hint="pass --force to replace its file (secrets and store are kept)")
-    parse_agency_config(doc, target)          # check before writing anything
+        raise UsageError(
+            f"agency {name} exists already ({target})",
+            hint="pass --force to replace its file (secrets and store are kept)",
+        )
+    parse_agency_config(doc, target)  # check before writing anything
     seed = None
     if seed_file is not None:
         seed = Path(seed_file).expanduser().read_text().strip()
@@ -119,14 +132,20 @@ def init_agency(name: str, source: Path, *, seed_file: Path | None = None,
     private_dir(root)
     from ssi_wallet.files import atomic_write
 
-    text = (f"# Copied from {source.resolve()} by `ssi-wallet agency init`.\n"
-            + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    text = f"# Copied from {source.resolve()} by `ssi-wallet agency init`.\n" + yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True
+    )
     atomic_write(target, text)
     if seed is not None:
         write_secret(private_dir(root / "secrets") / "did.seed", seed + "\n")
     config = load_agency(name, home)
-    return {"name": name, "path": str(target), "roles": list(config.roles),
-            "label": config.label, "seed_supplied": seed_file is not None}
+    return {
+        "name": name,
+        "path": str(target),
+        "roles": list(config.roles),
+        "label": config.label,
+        "seed_supplied": seed_file is not None,
+    }
 
 
 def load_agency(name: str, home: Path | None = None) -> AgencyConfig:
@@ -135,13 +154,14 @@ def load_agency(name: str, home: Path | None = None) -> AgencyConfig:
     path = agency_dir(name, home) / AGENCY_FILE
     if not path.is_file():
         known = ", ".join(a["name"] for a in list_agencies(home, with_status=False)) or "none"
-        raise NotFoundError(f"no agency {name!r} (agencies here: {known})",
-                            hint=f"create it: ssi-wallet agency init {name} --from FILE")
+        raise NotFoundError(
+            f"no agency {name!r} (agencies here: {known})",
+            hint=f"create it: ssi-wallet agency init {name} --from FILE",
+        )
     return load_agency_config(path)
 
 
-def list_agencies(home: Path | None = None, *, with_status: bool = True
-                  ) -> list[dict[str, Any]]:
+def list_agencies(home: Path | None = None, *, with_status: bool = True) -> list[dict[str, Any]]:
     from ssi_wallet.agency.config import load_agency_config
 
     base = agencies_dir(home)
@@ -168,18 +188,23 @@ def pick_agency(name: str | None, role: str, home: Path | None = None) -> Agency
     if name:
         config = load_agency(name, home)
         if not config.has_role(role):
-            raise UsageError(f"agency {name} does not have the {role} role "
-                             f"(its roles: {', '.join(config.roles)})")
+            raise UsageError(
+                f"agency {name} does not have the {role} role "
+                f"(its roles: {', '.join(config.roles)})"
+            )
         return config
-    candidates = [a for a in list_agencies(home, with_status=False)
-                  if role in a.get("roles", [])]
+    candidates = [a for a in list_agencies(home, with_status=False) if role in a.get("roles", [])]
     if len(candidates) == 1:
         return load_agency(candidates[0]["name"], home)
     if not candidates:
-        raise UsageError(f"no {role} agency here", hint="create one: ssi-wallet agency init "
-                         "NAME --from examples/agencies/employer.yaml")
-    raise UsageError(f"several {role} agencies ({', '.join(a['name'] for a in candidates)}): "
-                     "choose one with --agency NAME")
+        raise UsageError(
+            f"no {role} agency here",
+            hint="create one: ssi-wallet agency init NAME --from examples/agencies/employer.yaml",
+        )
+    raise UsageError(
+        f"several {role} agencies ({', '.join(a['name'] for a in candidates)}): "
+        "choose one with --agency NAME"
+    )
 
 
 # ------------------------------------------------------------------ secrets and identity
@@ -198,7 +223,7 @@ def _secret_file(config: AgencyConfig, name: str, make) -> str:
     value = make()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:                       # a concurrent start made it first
+    except FileExistsError:  # a concurrent start made it first
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
@@ -219,8 +244,9 @@ def did_seed(config: AgencyConfig, *, create: bool = True) -> str | None:
 def wallet_key(config: AgencyConfig) -> str:
     import base58
 
-    return _secret_file(config, "wallet.key",
-                        lambda: base58.b58encode(secrets.token_bytes(32)).decode())
+    return _secret_file(
+        config, "wallet.key", lambda: base58.b58encode(secrets.token_bytes(32)).decode()
+    )
 
 
 def postgres_password(config: AgencyConfig) -> str | None:
@@ -249,8 +275,9 @@ def public_identity(config: AgencyConfig, *, create: bool = True) -> Identity | 
 # ------------------------------------------------------------------ network
 
 
-def agency_network(config: AgencyConfig, home: Path | None = None, *,
-                   start_ledger: bool = True) -> Network:
+def agency_network(
+    config: AgencyConfig, home: Path | None = None, *, start_ledger: bool = True
+) -> Network:
     from ssi_wallet.network import resolve_network
 
     genesis = None if config.ledger in ("embedded", "", None) else config.ledger
@@ -278,16 +305,23 @@ def register_identity(config: AgencyConfig, network: Network) -> dict[str, Any]:
                 f"agency {config.name} uses the network {network.genesis_file}: supply the "
                 "seed of a DID endorsed there",
                 hint=f"ssi-wallet agency init {config.name} --from FILE --force "
-                     "--seed-file PATH (32 characters, kept 0600)")
+                "--seed-file PATH (32 characters, kept 0600)",
+            )
         return {"did": identity.did, "verkey": identity.verkey, "registered": "by operator"}
     identity = public_identity(config)
     assert identity is not None
     if ledger.pid() is None:
-        raise ServiceError(f"the ledger in {ledger.dd.root} is not running",
-                           hint="ssi-wallet ledger start")
+        raise ServiceError(
+            f"the ledger in {ledger.dd.root} is not running", hint="ssi-wallet ledger start"
+        )
     result = ledger.register(identity.did, identity.verkey, "ENDORSER")
-    doc = {"did": identity.did, "verkey": identity.verkey, "role": "ENDORSER",
-           "ledger": str(network.genesis_file), "seq_no": result.get("seq_no")}
+    doc = {
+        "did": identity.did,
+        "verkey": identity.verkey,
+        "role": "ENDORSER",
+        "ledger": str(network.genesis_file),
+        "seq_no": result.get("seq_no"),
+    }
     write_json(config.root / "identity.json", doc)
     return {**doc, "registered": "embedded ledger"}
 
@@ -310,26 +344,35 @@ def _storage(config: AgencyConfig):
     if storage == "sqlite":
         return SqliteStorage()
     if not storage.startswith(("postgres://", "postgresql://")):
-        raise InvalidInputError(f"{config.path}: agent.wallet_storage must be 'sqlite' or "
-                                "postgres://ACCOUNT@HOST:PORT")
+        raise InvalidInputError(
+            f"{config.path}: agent.wallet_storage must be 'sqlite' or postgres://ACCOUNT@HOST:PORT"
+        )
     parts = urlsplit(storage)
     if parts.password:
         raise InvalidInputError(
             f"{config.path}: no password in agent.wallet_storage; put it in "
-            f"{config.root / 'secrets' / 'postgres.password'} (0600) or ${PG_PASSWORD_ENV}")
+            f"{config.root / 'secrets' / 'postgres.password'} (0600) or ${PG_PASSWORD_ENV}"
+        )
     if not parts.hostname or not parts.username:
-        raise InvalidInputError(f"{config.path}: agent.wallet_storage must name an account "
-                                "and a host: postgres://ACCOUNT@HOST:PORT")
+        raise InvalidInputError(
+            f"{config.path}: agent.wallet_storage must name an account "
+            "and a host: postgres://ACCOUNT@HOST:PORT"
+        )
     password = postgres_password(config)
     if not password:
         raise UsageError(
             f"agency {config.name}: no PostgreSQL password for {parts.username}",
             hint=f"write it to {config.root / 'secrets' / 'postgres.password'} (mode 0600) "
-                 f"or set {PG_PASSWORD_ENV} for the controller")
+            f"or set {PG_PASSWORD_ENV} for the controller",
+        )
     return PostgresStorage(
-        url=f"{parts.hostname}:{parts.port or 5432}", account=parts.username,
-        password=password, admin_account=parts.username, admin_password=password,
-        max_connections=int(config.settings.get("wallet_max_connections", 10)))
+        url=f"{parts.hostname}:{parts.port or 5432}",
+        account=parts.username,
+        password=password,
+        admin_account=parts.username,
+        admin_password=password,
+        max_connections=int(config.settings.get("wallet_max_connections", 10)),
+    )
 
 
 def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
@@ -345,7 +388,7 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
     if config.has_role("verifier"):
         from ssi_wallet.agency.serve import webhook_url
 
-        webhooks = [*webhooks, webhook_url(config)]   # decisions are made by `serve`
+        webhooks = [*webhooks, webhook_url(config)]  # decisions are made by `serve`
     for url in webhooks:
         host = urlsplit(url).hostname or ""
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -356,27 +399,30 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
     tails = network.tails_server_url
     specs = []
     for index in range(config.agent.instances):
+
         def port(base: int | None, index: int = index) -> int | None:
             return None if base is None else base + index
 
-        specs.append(AgentSpec(
-            name=f"agency {config.name}" + (f" #{index}" if index else ""),
-            root=instance_root(config, index),
-            label=config.label,
-            wallet_name=wallet_name(config),
-            wallet_key=key,
-            genesis_file=network.genesis_file,
-            seed=seed,
-            admin_port=port(config.agent.admin_port),
-            inbound_host=config.agent.inbound_host,
-            inbound_port=port(config.agent.inbound_port),
-            endpoint=config.agent.endpoint if index == 0 else None,
-            webhook_urls=tuple(webhooks),
-            tails_server_base_url=tails,
-            tails_server_upload_url=tails,
-            flags=(*AGENCY_FLAGS, *extra),
-            storage=storage,
-        ))
+        specs.append(
+            AgentSpec(
+                name=f"agency {config.name}" + (f" #{index}" if index else ""),
+                root=instance_root(config, index),
+                label=config.label,
+                wallet_name=wallet_name(config),
+                wallet_key=key,
+                genesis_file=network.genesis_file,
+                seed=seed,
+                admin_port=port(config.agent.admin_port),
+                inbound_host=config.agent.inbound_host,
+                inbound_port=port(config.agent.inbound_port),
+                endpoint=config.agent.endpoint if index == 0 else None,
+                webhook_urls=tuple(webhooks),
+                tails_server_base_url=tails,
+                tails_server_upload_url=tails,
+                flags=(*AGENCY_FLAGS, *extra),
+                storage=storage,
+            )
+        )
     return specs
 
 
@@ -397,8 +443,7 @@ def _existing_instances(config: AgencyConfig) -> int:
     return count
 
 
-def start_agency(name: str, home: Path | None = None, *, timeout: float = 90
-                 ) -> dict[str, Any]:
+def start_agency(name: str, home: Path | None = None, *, timeout: float = 90) -> dict[str, Any]:
     """Start every instance not running yet; registers the DID first when we can."""
     from ssi_wallet.agent import process
 
@@ -407,7 +452,7 @@ def start_agency(name: str, home: Path | None = None, *, timeout: float = 90
     identity = register_identity(config, network)
     specs = agency_specs(config, network)
     started = []
-    for spec in specs:   # one after another: the first provisions a shared wallet
+    for spec in specs:  # one after another: the first provisions a shared wallet
         _runtime, now = process.ensure_running(spec, timeout=timeout)
         started.append(now)
     _open_store(config)
@@ -430,8 +475,10 @@ def stop_agency(name: str, home: Path | None = None) -> dict[str, Any]:
         from ssi_wallet.agency.serve import stop_background
 
         stop_background(config)
-    stopped = [process.stop(instance_root(config, i))
-               for i in range(max(config.agent.instances, _existing_instances(config)))]
+    stopped = [
+        process.stop(instance_root(config, i))
+        for i in range(max(config.agent.instances, _existing_instances(config)))
+    ]
     return {"name": name, "stopped": stopped}
 
 
@@ -440,16 +487,25 @@ def agency_status(name: str, home: Path | None = None) -> dict[str, Any]:
     identity = public_identity(config, create=False)
     instances = []
     for index, runtime in enumerate(instance_runtimes(config)):
-        entry: dict[str, Any] = {"index": index, "running": runtime is not None,
-                                 "root": str(instance_root(config, index))}
+        entry: dict[str, Any] = {
+            "index": index,
+            "running": runtime is not None,
+            "root": str(instance_root(config, index)),
+        }
         if runtime is not None:
-            entry.update({"pid": runtime.pid, "admin_url": runtime.admin_url,
-                          "endpoint": runtime.endpoint, "started_at": runtime.started_at})
+            entry.update(
+                {
+                    "pid": runtime.pid,
+                    "admin_url": runtime.admin_url,
+                    "endpoint": runtime.endpoint,
+                    "started_at": runtime.started_at,
+                }
+            )
             entry["public_did"] = _public_did(runtime)
         instances.append(entry)
     from ssi_wallet.agency.db import agency_database_url, redact_url
 
-    return {
+    doc: dict[str, Any] = {
         "name": config.name,
         "label": config.label,
         "roles": list(config.roles),
@@ -461,6 +517,11 @@ def agency_status(name: str, home: Path | None = None) -> dict[str, Any]:
         "store": redact_url(agency_database_url(config)),
         "instances": instances,
     }
+    if config.has_role("verifier"):
+        from ssi_wallet.agency.serve import serve_status
+
+        doc["serve"] = serve_status(config)
+    return doc
 
 
 def _public_did(runtime: AgentRuntime) -> str | None:
@@ -485,8 +546,7 @@ def _open_store(config: AgencyConfig) -> None:
         open_agency_database(config)._ensure_migrations_table()
 
 
-def agency_client(config: AgencyConfig, instance: int = 0, *, timeout: float = 30
-                  ) -> AdminClient:
+def agency_client(config: AgencyConfig, instance: int = 0, *, timeout: float = 30) -> AdminClient:
     """An admin client for a running instance of the agency (it is not started here:
     agencies are servers, started on purpose)."""
     from ssi_wallet.agent import process
@@ -494,9 +554,11 @@ def agency_client(config: AgencyConfig, instance: int = 0, *, timeout: float = 3
 
     runtime = process.status(instance_root(config, instance))
     if runtime is None:
-        raise ServiceError(f"agency {config.name} is not running"
-                           + (f" (instance {instance})" if instance else ""),
-                           hint=f"start it with: ssi-wallet agency start {config.name}")
+        raise ServiceError(
+            f"agency {config.name} is not running"
+            + (f" (instance {instance})" if instance else ""),
+            hint=f"start it with: ssi-wallet agency start {config.name}",
+        )
     client = AdminClient.from_runtime(runtime, timeout=timeout)
     client.name = f"agency {config.name}"
     return client

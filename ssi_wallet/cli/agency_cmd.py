@@ -64,6 +64,16 @@ def _status_lines(con, doc: dict) -> None:
     con.print(f"public DID  {doc['did'] or '(none yet)'}")
     con.print(f"ledger      {doc['ledger']}")
     con.print(f"wallet      {doc['wallet_storage']}; store {doc['store']}")
+    if "serve" in doc:
+        serve = doc["serve"]
+        con.print(
+            "serve       "
+            + (
+                f"running (pid {serve['pid']}, port {serve['port']})"
+                if serve.get("running")
+                else "stopped"
+            )
+        )
     rows = [
         (
             i["index"],
