@@ -134,19 +134,22 @@ def _run(names: list[str], *, home: Path, guided: bool, lang: str, months: int, 
     previous = os.environ.get("SSI_WALLET_HOME")
     notice(f"[dim]scenario world: {home}[/]")
     try:
-        runs = run_scenarios(names, home=home, keep=keep, guided=guided, lang=lang,
-                             months=months, console=err())
+        outcome = run_scenarios(names, home=home, keep=keep, guided=guided, lang=lang,
+                                months=months, console=err())
     finally:
         if previous is None:
             os.environ.pop("SSI_WALLET_HOME", None)
         else:
             os.environ["SSI_WALLET_HOME"] = previous
+    runs = outcome.runs
     if report is not None:
-        write_report(report, runs)
+        write_report(report, outcome)
         notice(f"report written to {report}")
     doc = {"home": str(home), "kept": keep, "ok": all(r.ok for r in runs),
+           "seconds": round(outcome.seconds, 1),
+           "prepare_seconds": round(outcome.prepare_seconds, 1),
            "scenarios": [r.to_json() for r in runs]}
-    emit(doc, json_out=json_out, human=lambda con: print_summary(con, runs))
+    emit(doc, json_out=json_out, human=lambda con: print_summary(con, outcome))
     failed = [r for r in runs if r.error]
     if failed:
         raise ServiceError(f"scenario {failed[0].name} {failed[0].outcome()}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from ssi_wallet.encoding import format_cents
@@ -15,6 +16,13 @@ from ssi_wallet.scenarios.world import World, examples_dir
 
 NAME = "asbestos"
 SCHEME = "svb-tas"
+CITIZEN = "Piet Jansen"
+AGENCIES = ("lung-specialist", "svb")
+TYPES = {"lung-specialist": {"MedicalDeclaration": False}, "svb": {"AsbestosAward": False}}
+
+
+def trust(world: World) -> dict[str, dict[str, Any]]:
+    return {"svb": {"trusted_specialists": [world.did("lung-specialist")]}}
 
 
 def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
@@ -32,12 +40,8 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     narrator.intro()
     with narrator.step("setup", "system") as step:
         world.ledger()
-        world.init_agencies("lung-specialist", "svb")
-        world.set_settings("svb", {"trusted_specialists": [world.did("lung-specialist")]})
-        world.start_agencies("lung-specialist", "svb")
-        world.prepare_types("lung-specialist", {"MedicalDeclaration": False})
-        world.prepare_types("svb", {"AsbestosAward": False})
-        citizen = world.citizen("Piet Jansen")
+        world.prepare(sys.modules[__name__])
+        citizen = world.citizen(CITIZEN)
         step.outcome = "ledger, lung specialist, SVB and the citizen's wallet are ready"
     case_ref = f"TAS-{today:%Y%m%d}-{world.run_id}"
     with narrator.step("publish-scheme", "svb") as step:

@@ -6,12 +6,20 @@ the certificate, the next check fails, and the brake is lifted."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 from ssi_wallet.scenarios.narrator import Narrator
 from ssi_wallet.scenarios.world import World, examples_dir
 
 NAME = "emergency-brake"
+CITIZEN = "Fatima El Amrani"
+AGENCIES = ("municipality", "cjib")
+TYPES = {"municipality": {"DebtSupportCertificate": True}}
+
+
+def trust(world: World) -> dict[str, dict[str, Any]]:
+    return {"cjib": {"recognised_municipalities": [world.did("municipality")]}}
 
 
 def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
@@ -22,11 +30,8 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     narrator.intro()
     with narrator.step("setup", "system") as step:
         world.ledger()
-        world.init_agencies("municipality", "cjib")
-        world.set_settings("cjib", {"recognised_municipalities": [world.did("municipality")]})
-        world.start_agencies("municipality", "cjib")
-        world.prepare_types("municipality", {"DebtSupportCertificate": True})
-        citizen = world.citizen("Fatima El Amrani")
+        world.prepare(sys.modules[__name__])
+        citizen = world.citizen(CITIZEN)
         step.outcome = "ledger, municipality, CJIB and the citizen's wallet are ready"
     with narrator.step("connect-municipality", "citizen"):
         _, municipality_conn = world.connect_to_issuer("municipality", citizen)

@@ -6,6 +6,7 @@ consent answers the monthly request without him."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 from ssi_wallet.encoding import format_cents, format_month
@@ -14,6 +15,13 @@ from ssi_wallet.scenarios.world import World, examples_dir
 
 NAME = "income-supplement"
 INCOMES_CENTS = (123400, 176000, 98000)   # EUR 1,234 / 1,760 / 980 against EUR 1,500
+CITIZEN = "Jan de Vries"
+AGENCIES = ("employer", "municipality")
+TYPES = {"employer": {"IncomeStatement": False}}
+
+
+def trust(world: World) -> dict[str, dict[str, Any]]:
+    return {"municipality": {"trusted_employers": [world.did("employer")]}}
 
 
 def months_back(count: int, today: dt.date) -> list[int]:
@@ -35,11 +43,8 @@ def run(world: World, narrator: Narrator, *, months: int = 3) -> dict[str, Any]:
     narrator.intro()
     with narrator.step("setup", "system") as step:
         world.ledger()
-        world.init_agencies("employer", "municipality")
-        world.set_settings("municipality", {"trusted_employers": [world.did("employer")]})
-        world.start_agencies("employer", "municipality")
-        world.prepare_types("employer", {"IncomeStatement": False})
-        citizen = world.citizen("Jan de Vries")
+        world.prepare(sys.modules[__name__])
+        citizen = world.citizen(CITIZEN)
         step.outcome = "ledger, employer, municipality and the citizen's wallet are ready"
     with narrator.step("connect-employer", "citizen"):
         _, employer_conn = world.connect_to_issuer("employer", citizen)

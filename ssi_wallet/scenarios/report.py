@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ssi_wallet.encoding import display
-from ssi_wallet.scenarios.runner import ScenarioRun, disclosure_matrix
+from ssi_wallet.scenarios.runner import RunReport, disclosure_matrix
 
 
 def _learned_text(learned: dict[str, list[str]]) -> str:
@@ -18,7 +18,11 @@ def _learned_text(learned: dict[str, list[str]]) -> str:
                      for name, values in learned.items()) or "nothing"
 
 
-def print_summary(console: Console, runs: list[ScenarioRun]) -> None:
+def print_summary(console: Console, report: RunReport) -> None:
+    runs = report.runs
+    if report.prepare_seconds:
+        console.print(f"[bold]Shared set-up[/] (ledger, agencies, credential definitions): "
+                      f"{report.prepare_seconds:.1f} s")
     for run in runs:
         table = Table(title=f"{run.name}: {run.outcome()}", title_justify="left",
                       header_style="bold")
@@ -38,10 +42,14 @@ def print_summary(console: Console, runs: list[ScenarioRun]) -> None:
             table.add_row(row["agency"], _learned_text(row["learned"]),
                           "\n".join(p.split(";")[0] for p in row["predicates"]) or "none")
         console.print(table)
+    console.print(f"[bold]All in all {report.seconds:.1f} s[/]")
 
 
-def markdown(runs: list[ScenarioRun]) -> str:
-    lines = ["# ssi-wallet pilot scenarios", ""]
+def markdown(report: RunReport) -> str:
+    runs = report.runs
+    lines = ["# ssi-wallet pilot scenarios", "",
+             f"Total time {report.seconds:.1f} s (shared set-up {report.prepare_seconds:.1f} s).",
+             ""]
     for run in runs:
         lines += [f"## {run.name}", "", f"**Outcome:** {run.outcome()}  ",
                   f"**Time:** {run.seconds:.1f} s", "",
@@ -58,7 +66,9 @@ def markdown(runs: list[ScenarioRun]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_report(runs: list[ScenarioRun]) -> str:
+def html_report(report: RunReport) -> str:
+    runs = report.runs
+
     def e(text: object) -> str:
         return html.escape(str(text))
 
@@ -67,7 +77,9 @@ def html_report(runs: list[ScenarioRun]) -> str:
              "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
              "padding:.3em .6em;text-align:left;vertical-align:top}</style>",
-             "<h1>ssi-wallet pilot scenarios</h1>"]
+             "<h1>ssi-wallet pilot scenarios</h1>",
+             f"<p>Total time {report.seconds:.1f} s (shared set-up "
+             f"{report.prepare_seconds:.1f} s).</p>"]
     for run in runs:
         parts.append(f"<h2>{e(run.name)}</h2><p><b>Outcome:</b> {e(run.outcome())}<br>"
                      f"<b>Time:</b> {run.seconds:.1f} s</p>")
@@ -87,10 +99,11 @@ def html_report(runs: list[ScenarioRun]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_report(path: Path, runs: list[ScenarioRun]) -> Path:
+def write_report(path: Path, report: RunReport) -> Path:
     from ssi_wallet.files import atomic_write
 
-    text = html_report(runs) if path.suffix.lower() in (".html", ".htm") else markdown(runs)
+    text = html_report(report) if path.suffix.lower() in (".html", ".htm") \
+        else markdown(report)
     return atomic_write(path, text)
 
 

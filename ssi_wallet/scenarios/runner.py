@@ -60,9 +60,19 @@ class ScenarioRun:
                 "result": self.result}
 
 
+@dataclass
+class RunReport:
+    runs: list[ScenarioRun]
+    prepare_seconds: float = 0.0     # the shared set-up, when several scenarios ran
+
+    @property
+    def seconds(self) -> float:
+        return self.prepare_seconds + sum(r.seconds for r in self.runs)
+
+
 def run_scenarios(names: list[str], *, home: Path, keep: bool = False, guided: bool = False,
                   lang: str = "en", months: int = 3, keys: TextIO | None = None,
-                  console=None) -> list[ScenarioRun]:
+                  console=None) -> RunReport:
     """Run `names` in order in one world; a failure stops the rest, cleanly."""
     from ssi_wallet.scenarios.world import World
 
@@ -76,6 +86,15 @@ def run_scenarios(names: list[str], *, home: Path, keep: bool = False, guided: b
         raise UsageError("--months takes 1 to 12")
     runs: list[ScenarioRun] = []
     with World(home, keep=keep) as world:
+        if len(names) > 1:   # one set-up for all: agencies and key generation in parallel
+            from ssi_wallet.progress import notice
+
+            started = time.perf_counter()
+            notice("[dim]preparing the ledger, the agencies and their credential "
+                   "definitions…[/]")
+            world.ledger()
+            world.prepare(*(known[n] for n in names))
+            world.prepare_seconds = time.perf_counter() - started
         for name in names:
             options: dict[str, Any] = {"scenario": name, "lang": lang, "guided": guided}
             if keys is not None:
@@ -99,7 +118,8 @@ def run_scenarios(names: list[str], *, home: Path, keep: bool = False, guided: b
                 run.steps = narrator.steps
             if not run.ok:
                 break
-    return runs
+        prepared = world.prepare_seconds
+    return RunReport(runs, prepared)
 
 
 def summarize(name: str, result: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ class World:
     keep: bool = False
     started: list[str] = field(default_factory=list)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3).upper())
+    prepare_seconds: float = 0.0
     _clients: dict[str, Any] = field(default_factory=dict)
 
     # -- set-up / tear-down -------------------------------------------------------------
@@ -63,9 +64,10 @@ class World:
         from ssi_wallet.holder.agent import holder_paths
         from ssi_wallet.ledger.service import LedgerService
 
-        for name in self.started:
-            stop_agency(name, self.home)
-        stop(holder_paths(self.home).root)
+        # Agents take a second or more each to stop gracefully: stop them side by side.
+        with ThreadPoolExecutor(max_workers=len(self.started) + 1) as pool:
+            list(pool.map(lambda name: stop_agency(name, self.home), self.started))
+            pool.submit(stop, holder_paths(self.home).root).result()
         LedgerService(self.home / "ledger").stop()
 
     # -- parties --------------------------------------------------------------------------
@@ -91,8 +93,33 @@ class World:
             list(pool.map(lambda n: start_agency(n, self.home), names))
         self.started.extend(n for n in names if n not in self.started)
 
+    def prepare(self, *scenarios: Any) -> None:
+        """Everything the scenarios need, made ready at once: their agencies set up, told
+        whom to trust, started in parallel, and the issuers' credential definitions made
+        in parallel (key generation is the slow part; each agency does it in its own
+        process). Idempotent: a ready world returns quickly."""
+        names: list[str] = []
+        types: dict[str, dict[str, bool]] = {}
+        for scenario in scenarios:
+            names += [n for n in scenario.AGENCIES if n not in names]
+            for issuer, wanted in scenario.TYPES.items():
+                types.setdefault(issuer, {}).update(wanted)
+        self.init_agencies(*names)
+        settings: dict[str, dict[str, Any]] = {}
+        for scenario in scenarios:
+            for agency, values in scenario.trust(self).items():
+                settings.setdefault(agency, {}).update(values)
+        for agency, values in settings.items():
+            self.set_settings(agency, values)
+        with ThreadPoolExecutor(max_workers=2) as pool:   # the citizen's agent meanwhile
+            citizen = pool.submit(self.citizen, scenarios[0].CITIZEN)
+            self.start_agencies(*names)
+            citizen.result()
+        with ThreadPoolExecutor(max_workers=max(len(types), 1)) as pool:
+            list(pool.map(lambda item: self.prepare_types(*item), types.items()))
+
     def set_settings(self, name: str, values: dict[str, Any]) -> None:
-        """Write agency settings into its agency.yaml (serve re-reads the file)."""
+        """Write agency settings into its agency.yaml (read when the agency starts)."""
         import yaml
 
         from ssi_wallet.agency.runtime import agency_dir
@@ -100,7 +127,10 @@ class World:
 
         path = agency_dir(name, self.home) / "agency.yaml"
         doc = yaml.safe_load(path.read_text())
-        doc.setdefault("settings", {}).update(values)
+        current = doc.setdefault("settings", {})
+        if all(current.get(k) == v for k, v in values.items()):
+            return
+        current.update(values)
         atomic_write(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
     def did(self, agency: str) -> str:
