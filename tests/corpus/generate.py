@@ -21,14 +21,26 @@ from pathlib import Path
 HERE = Path(__file__).parent
 
 KEY = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH"
-GOOD_SERVICE = {"id": "#inline", "type": "did-communication", "recipientKeys": [KEY],
-                "serviceEndpoint": "http://127.0.0.1:9"}
-GOOD_OOB = {"@type": "https://didcomm.org/out-of-band/1.1/invitation", "@id": "inv-1",
-            "label": "Agency", "handshake_protocols": ["https://didcomm.org/didexchange/1.0"],
-            "services": [GOOD_SERVICE]}
-GOOD_LEGACY = {"@type": "https://didcomm.org/connections/1.0/invitation", "@id": "inv-2",
-               "label": "Agency", "recipientKeys": ["8HH5gYEeNc3z7PYXmd54d4x6qAfCNrqQqEB3nS7Zfu7K"],
-               "serviceEndpoint": "http://127.0.0.1:9"}
+GOOD_SERVICE = {
+    "id": "#inline",
+    "type": "did-communication",
+    "recipientKeys": [KEY],
+    "serviceEndpoint": "http://127.0.0.1:9",
+}
+GOOD_OOB = {
+    "@type": "https://didcomm.org/out-of-band/1.1/invitation",
+    "@id": "inv-1",
+    "label": "Agency",
+    "handshake_protocols": ["https://didcomm.org/didexchange/1.0"],
+    "services": [GOOD_SERVICE],
+}
+GOOD_LEGACY = {
+    "@type": "https://didcomm.org/connections/1.0/invitation",
+    "@id": "inv-2",
+    "label": "Agency",
+    "recipientKeys": ["8HH5gYEeNc3z7PYXmd54d4x6qAfCNrqQqEB3nS7Zfu7K"],
+    "serviceEndpoint": "http://127.0.0.1:9",
+}
 
 
 def b64url(data: bytes | str) -> str:
@@ -58,6 +70,7 @@ def with_(base: dict, **changes: object) -> dict:
 
 # ------------------------------------------------------------------ invitations (CLI connect)
 
+
 def invitations() -> list[dict]:
     cases: list[dict] = []
 
@@ -78,19 +91,35 @@ def invitations() -> list[dict]:
     add("b64-one-char", "not valid base64", arg="http://127.0.0.1:9/?oob=A")
     add("b64-five-chars", "not valid base64", arg="http://127.0.0.1:9/?oob=AAAAA")
     add("b64-empty", "has no oob= or c_i=", arg="http://127.0.0.1:9/?oob=")
-    add("b64-truncated-half", "truncated", arg=f"http://127.0.0.1:9/?oob={good[:len(good) // 2]}")
-    add("b64-truncated-last", "truncated", arg=f"http://127.0.0.1:9/?oob={good[:-3]}",
-        json_mode=True)
-    add("b64-not-utf8", "not valid base64", arg="http://127.0.0.1:9/?oob=" + b64url(b"\xff\xfe\xfd"))
+    add("b64-truncated-half", "truncated", arg=f"http://127.0.0.1:9/?oob={good[: len(good) // 2]}")
+    add(
+        "b64-truncated-last",
+        "truncated",
+        arg=f"http://127.0.0.1:9/?oob={good[:-3]}",
+        json_mode=True,
+    )
+    add(
+        "b64-not-utf8", "not valid base64", arg="http://127.0.0.1:9/?oob=" + b64url(b"\xff\xfe\xfd")
+    )
     add("b64-not-json", "not valid JSON", arg=f"http://127.0.0.1:9/?oob={b64url('hello there')}")
     add("b64-json-array", "not a JSON object", arg=f"http://127.0.0.1:9/?oob={b64url('[1,2]')}")
     add("b64-json-number", "not a JSON object", arg=f"http://127.0.0.1:9/?oob={b64url('42')}")
     add("b64-json-null", "not a JSON object", arg=f"http://127.0.0.1:9/?oob={b64url('null')}")
     add("b64-json-string", "not a JSON object", arg="http://127.0.0.1:9/?oob=" + b64url('"x"'))
-    add("b64-std-alphabet", "no wallet here yet",
-        arg="http://127.0.0.1:9/?oob=" + base64.b64encode(json.dumps(GOOD_OOB).encode()).decode()
-        .replace("+", "%2B").replace("/", "%2F"))
-    add("b64-spaces-inside", "not valid", arg=f"http://127.0.0.1:9/?oob={good[:10]}%20%20{good[10:]}")
+    add(
+        "b64-std-alphabet",
+        "no wallet here yet",
+        arg="http://127.0.0.1:9/?oob="
+        + base64.b64encode(json.dumps(GOOD_OOB).encode())
+        .decode()
+        .replace("+", "%2B")
+        .replace("/", "%2F"),
+    )
+    add(
+        "b64-spaces-inside",
+        "not valid",
+        arg=f"http://127.0.0.1:9/?oob={good[:10]}%20%20{good[10:]}",
+    )
     add("b64-ci-garbage", "not valid base64", arg="http://127.0.0.1:9/?c_i=====")
     add("b64-dm-not-json", "not valid JSON", arg=f"didcomm://aries?d_m={b64url('{bad')}")
 
@@ -107,9 +136,18 @@ def invitations() -> list[dict]:
     add("url-newline-injection", "expected a URL", arg="x\nerror: fake second line")
 
     # JSON shape: type
-    for i, bad_type in enumerate([None, 5, "", "https://didcomm.org/issue-credential/2.0/offer-credential",
-                                  "https://didcomm.org/out-of-band/2.0/invitation", ["x"],
-                                  "invitation", {"a": 1}]):
+    for i, bad_type in enumerate(
+        [
+            None,
+            5,
+            "",
+            "https://didcomm.org/issue-credential/2.0/offer-credential",
+            "https://didcomm.org/out-of-band/2.0/invitation",
+            ["x"],
+            "invitation",
+            {"a": 1},
+        ]
+    ):
         doc = with_(GOOD_OOB, AT_type=bad_type)
         want = "no @type" if not isinstance(bad_type, str) else "not an invitation"
         add(f"type-{i}", want, text=json.dumps(doc), json_mode=i % 2 == 0)
@@ -121,57 +159,129 @@ def invitations() -> list[dict]:
     add("services-empty", "no services", text=json.dumps(with_(GOOD_OOB, services=[])))
     add("services-null", "no services", text=json.dumps(with_(GOOD_OOB, services=None)))
     add("services-string", "no services", text=json.dumps(with_(GOOD_OOB, services="http://x")))
-    add("services-number", "neither a DID nor an object",
-        text=json.dumps(with_(GOOD_OOB, services=[5])))
+    add(
+        "services-number",
+        "neither a DID nor an object",
+        text=json.dumps(with_(GOOD_OOB, services=[5])),
+    )
     add("services-not-did", "is not a DID", text=json.dumps(with_(GOOD_OOB, services=["http://x"])))
-    add("services-nested-list", "neither a DID nor an object",
-        text=json.dumps(with_(GOOD_OOB, services=[[GOOD_SERVICE]])))
-    for i, endpoint in enumerate([None, "", 5, "not a url", "ftp://x/y", "http://", "file:///etc/passwd",
-                                  ["http://x"], "javascript:alert(1)"]):
+    add(
+        "services-nested-list",
+        "neither a DID nor an object",
+        text=json.dumps(with_(GOOD_OOB, services=[[GOOD_SERVICE]])),
+    )
+    for i, endpoint in enumerate(
+        [
+            None,
+            "",
+            5,
+            "not a url",
+            "ftp://x/y",
+            "http://",
+            "file:///etc/passwd",
+            ["http://x"],
+            "javascript:alert(1)",
+        ]
+    ):
         svc = {**GOOD_SERVICE, "serviceEndpoint": endpoint}
         want = "no endpoint" if not endpoint or not isinstance(endpoint, str) else "is not a URL"
         add(f"endpoint-{i}", want, text=json.dumps(with_(GOOD_OOB, services=[svc])))
     for i, keys in enumerate([None, [], "key", [5], [None], [KEY, 7], {"k": KEY}]):
         svc = {**GOOD_SERVICE, "recipientKeys": keys}
-        add(f"keys-{i}", "no recipient keys", text=json.dumps(with_(GOOD_OOB, services=[svc])),
-            json_mode=i == 0)
-    add("handshake-none", "neither a handshake nor an attached request",
-        text=json.dumps(with_(GOOD_OOB, handshake_protocols=...)))
-    add("handshake-empty", "neither a handshake nor an attached request",
-        text=json.dumps(with_(GOOD_OOB, handshake_protocols=[])))
-    add("handshake-string", "must be lists",
-        text=json.dumps(with_(GOOD_OOB, handshake_protocols="didexchange")))
-    add("attach-object", "must be lists",
-        text=json.dumps(with_(GOOD_OOB, **{"requests~attach": {"a": 1}})))
+        add(
+            f"keys-{i}",
+            "no recipient keys",
+            text=json.dumps(with_(GOOD_OOB, services=[svc])),
+            json_mode=i == 0,
+        )
+    add(
+        "handshake-none",
+        "neither a handshake nor an attached request",
+        text=json.dumps(with_(GOOD_OOB, handshake_protocols=...)),
+    )
+    add(
+        "handshake-empty",
+        "neither a handshake nor an attached request",
+        text=json.dumps(with_(GOOD_OOB, handshake_protocols=[])),
+    )
+    add(
+        "handshake-string",
+        "must be lists",
+        text=json.dumps(with_(GOOD_OOB, handshake_protocols="didexchange")),
+    )
+    add(
+        "attach-object",
+        "must be lists",
+        text=json.dumps(with_(GOOD_OOB, **{"requests~attach": {"a": 1}})),
+    )
     add("label-number", "label is not text", text=json.dumps(with_(GOOD_OOB, label=12)))
     add("label-object", "label is not text", text=json.dumps(with_(GOOD_OOB, label={"x": 1})))
 
     # expiry
-    add("expired-2020", "expired on 2020-01-01",
+    add(
+        "expired-2020",
+        "expired on 2020-01-01",
         text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "2020-01-01T00:00:00Z"})),
-        json_mode=True)
-    add("expired-naive", "expired on 2001-09-09",
-        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "2001-09-09T01:46:40"})))
-    add("expired-url", "expired",
-        arg=oob_url(with_(GOOD_OOB, TILDE_timing={"expires_time": "1999-12-31T23:59:59+00:00"})))
-    add("expiry-garbage", "is not a time",
-        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "next tuesday"})))
-    add("expiry-number", "is not a time",
-        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": 1234567890})))
-    add("expiry-impossible-date", "is not a time",
-        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "2026-02-30T00:00:00Z"})))
-    add("expiry-legacy", "expired",
-        text=json.dumps(with_(GOOD_LEGACY, TILDE_timing={"expires_time": "2019-05-01T00:00:00Z"})))
+        json_mode=True,
+    )
+    add(
+        "expired-naive",
+        "expired on 2001-09-09",
+        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "2001-09-09T01:46:40"})),
+    )
+    add(
+        "expired-url",
+        "expired",
+        arg=oob_url(with_(GOOD_OOB, TILDE_timing={"expires_time": "1999-12-31T23:59:59+00:00"})),
+    )
+    add(
+        "expiry-garbage",
+        "is not a time",
+        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "next tuesday"})),
+    )
+    add(
+        "expiry-number",
+        "is not a time",
+        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": 1234567890})),
+    )
+    add(
+        "expiry-impossible-date",
+        "is not a time",
+        text=json.dumps(with_(GOOD_OOB, TILDE_timing={"expires_time": "2026-02-30T00:00:00Z"})),
+    )
+    add(
+        "expiry-legacy",
+        "expired",
+        text=json.dumps(with_(GOOD_LEGACY, TILDE_timing={"expires_time": "2019-05-01T00:00:00Z"})),
+    )
 
     # legacy invitations
-    add("legacy-no-keys", "no recipient keys", text=json.dumps(with_(GOOD_LEGACY, recipientKeys=...)))
-    add("legacy-empty-keys", "no recipient keys", text=json.dumps(with_(GOOD_LEGACY, recipientKeys=[])))
-    add("legacy-no-endpoint", "no endpoint", text=json.dumps(with_(GOOD_LEGACY, serviceEndpoint=...)))
-    add("legacy-bad-endpoint", "is not a URL",
-        text=json.dumps(with_(GOOD_LEGACY, serviceEndpoint="mailto:x@y")))
+    add(
+        "legacy-no-keys",
+        "no recipient keys",
+        text=json.dumps(with_(GOOD_LEGACY, recipientKeys=...)),
+    )
+    add(
+        "legacy-empty-keys",
+        "no recipient keys",
+        text=json.dumps(with_(GOOD_LEGACY, recipientKeys=[])),
+    )
+    add(
+        "legacy-no-endpoint",
+        "no endpoint",
+        text=json.dumps(with_(GOOD_LEGACY, serviceEndpoint=...)),
+    )
+    add(
+        "legacy-bad-endpoint",
+        "is not a URL",
+        text=json.dumps(with_(GOOD_LEGACY, serviceEndpoint="mailto:x@y")),
+    )
     add("legacy-did-number", "did is not text", text=json.dumps(with_(GOOD_LEGACY, did=5)))
-    add("legacy-url-no-keys", "no recipient keys",
-        arg=oob_url(with_(GOOD_LEGACY, recipientKeys=...), "c_i"))
+    add(
+        "legacy-url-no-keys",
+        "no recipient keys",
+        arg=oob_url(with_(GOOD_LEGACY, recipientKeys=...), "c_i"),
+    )
 
     # truncated / malformed JSON, files, stdin
     text = json.dumps(GOOD_OOB)
@@ -181,8 +291,7 @@ def invitations() -> list[dict]:
     add("json-single-quotes", "not valid JSON", text=text.replace('"', "'"))
     add("json-top-array", "not a JSON object", text=json.dumps([GOOD_OOB]))
     add("json-deep-nesting", "nested too deeply", text="[" * 20000 + "]" * 20000, json_mode=True)
-    add("json-deep-nesting-object", "nested too deeply",
-        text='{"a":' * 5000 + "1" + "}" * 5000)
+    add("json-deep-nesting-object", "nested too deeply", text='{"a":' * 5000 + "1" + "}" * 5000)
     add("json-nan", "no wallet here yet", text=text[:-1] + ', "x": NaN}')
     add("file-empty", "empty invitation", text="")
     add("file-whitespace", "empty invitation", text="\n\n   \t\n")
@@ -192,17 +301,32 @@ def invitations() -> list[dict]:
     add("stdin-huge", "too large", stdin='{"label": "' + "B" * 200_000 + '"}', json_mode=True)
     add("stdin-empty", "empty invitation", stdin="")
     add("stdin-truncated", "not valid JSON (truncated?)", stdin=text[:40])
-    add("stdin-url-expired", "expired",
-        stdin=oob_url(with_(GOOD_OOB, TILDE_timing={"expires_time": "2000-01-01T00:00:00Z"})))
+    add(
+        "stdin-url-expired",
+        "expired",
+        stdin=oob_url(with_(GOOD_OOB, TILDE_timing={"expires_time": "2000-01-01T00:00:00Z"})),
+    )
     add("url-huge", "too large", arg="http://127.0.0.1:9/?oob=" + "A" * 70_000)
-    add("json-huge-services", "too large",
-        text=json.dumps(with_(GOOD_OOB, services=[GOOD_SERVICE] * 1000)))
-    add("json-nul-in-type", "not an invitation",
-        text=json.dumps(with_(GOOD_OOB, AT_type="out-of-band/1.1/invitation\u0000x")))
-    add("json-lone-surrogate-type", "not an invitation",
-        text=json.dumps(with_(GOOD_OOB, AT_type="\ud800")))
-    add("json-ansi-escape-type", "not an invitation",
-        text=json.dumps(with_(GOOD_OOB, AT_type="\x1b[31mred\x1b[0m\nsecond line")))
+    add(
+        "json-huge-services",
+        "too large",
+        text=json.dumps(with_(GOOD_OOB, services=[GOOD_SERVICE] * 1000)),
+    )
+    add(
+        "json-nul-in-type",
+        "not an invitation",
+        text=json.dumps(with_(GOOD_OOB, AT_type="out-of-band/1.1/invitation\u0000x")),
+    )
+    add(
+        "json-lone-surrogate-type",
+        "not an invitation",
+        text=json.dumps(with_(GOOD_OOB, AT_type="\ud800")),
+    )
+    add(
+        "json-ansi-escape-type",
+        "not an invitation",
+        text=json.dumps(with_(GOOD_OOB, AT_type="\x1b[31mred\x1b[0m\nsecond line")),
+    )
     return cases
 
 
@@ -228,8 +352,15 @@ actions:
 def policies() -> list[dict]:
     cases: list[dict] = []
 
-    def add(cid: str, text: str | None, error: str, *, exit: int = 1, raw: bytes | None = None,
-            json_mode: bool = False):
+    def add(
+        cid: str,
+        text: str | None,
+        error: str,
+        *,
+        exit: int = 1,
+        raw: bytes | None = None,
+        json_mode: bool = False,
+    ):
         case: dict = {"id": f"policy-{cid}", "kind": "policy"}
         if raw is not None:
             case["b64"] = b64(raw)
@@ -246,16 +377,24 @@ def policies() -> list[dict]:
 
     add("yaml-tab-indent", sub("  - net_income", "\t- net_income"), "not valid YAML")
     add("yaml-unclosed-bracket", sub("[month]", "[month"), "not valid YAML", json_mode=True)
-    add("yaml-unclosed-quote", sub('"No supplement this month."', '"No supplement'),
-        "not valid YAML")
-    add("yaml-bad-indent", sub("prove:\n  - net", "prove:\n    - net_income < 1\n  - net"),
-        "not valid YAML")
+    add(
+        "yaml-unclosed-quote",
+        sub('"No supplement this month."', '"No supplement'),
+        "not valid YAML",
+    )
+    add(
+        "yaml-bad-indent",
+        sub("prove:\n  - net", "prove:\n    - net_income < 1\n  - net"),
+        "not valid YAML",
+    )
     add("yaml-recursive-alias", "a: &x [*x]\n", "")
-    add("yaml-billion-laughs",
+    add(
+        "yaml-billion-laughs",
         "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
         "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
         "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
-        "unknown key(s)")
+        "unknown key(s)",
+    )
     add("yaml-python-tag", "name: !!python/object/apply:os.system ['true']\n", "not valid YAML")
     add("yaml-impossible-date", POLICY + "version: 2026-02-30\n", "not valid YAML")
     add("top-list", "- a\n- b\n", "expected a mapping at the top")
@@ -263,55 +402,110 @@ def policies() -> list[dict]:
     add("empty-file", "", "expected a mapping at the top")
     add("binary", None, "cannot read", raw=b"\xff\xfe\x00\x01name: x\n")
     add("latin1", None, "cannot read", raw="name: caf\u00e9\n".encode("latin-1"))
-    add("unknown-key", POLICY + "pay_everyone: true\n", "unknown key(s): pay_everyone",
-        json_mode=True)
+    add(
+        "unknown-key",
+        POLICY + "pay_everyone: true\n",
+        "unknown key(s): pay_everyone",
+        json_mode=True,
+    )
     add("name-missing", sub("name: income-supplement\n", ""), "name must be")
     add("name-uppercase", sub("name: income-supplement", "name: Income Supplement"), "name must be")
-    add("operator-tilde", sub("net_income < social_minimum", "net_income ~ social_minimum"),
-        "cannot read")
-    for i, pred in enumerate(["net_income <> 5", "net_income != 5",
-                              "net_income == 5", "net_income = 5", "net_income >>= 5",
-                              "net_income ≠ 5"]):
+    add(
+        "operator-tilde",
+        sub("net_income < social_minimum", "net_income ~ social_minimum"),
+        "cannot read",
+    )
+    for i, pred in enumerate(
+        [
+            "net_income <> 5",
+            "net_income != 5",
+            "net_income == 5",
+            "net_income = 5",
+            "net_income >>= 5",
+            "net_income ≠ 5",
+        ]
+    ):
         add(f"operator-{i}", sub("net_income < social_minimum", pred), "unknown operator")
-    add("operator-missing", sub("net_income < social_minimum", "net_income social_minimum"),
-        "cannot read")
+    add(
+        "operator-missing",
+        sub("net_income < social_minimum", "net_income social_minimum"),
+        "cannot read",
+    )
     add("predicate-number", sub("  - valid_until >= today", "  - 42"), "write a predicate as text")
-    add("predicate-mapping", sub("  - valid_until >= today", "  - {a: b}"),
-        "write a predicate as text")
-    add("operand-garbage", sub("net_income < social_minimum", "net_income < ten euros!"),
-        "not an amount of money")
+    add(
+        "predicate-mapping",
+        sub("  - valid_until >= today", "  - {a: b}"),
+        "write a predicate as text",
+    )
+    add(
+        "operand-garbage",
+        sub("net_income < social_minimum", "net_income < ten euros!"),
+        "not an amount of money",
+    )
     add("operand-bad-money", sub("net_income < social_minimum", "net_income < 12.345.6 EUR"), "")
     add("operand-bad-date", sub("valid_until >= today", "valid_until >= 2026-13-45"), "")
-    add("operand-bad-today", sub("valid_until >= today", "valid_until >= today+x"),
-        "not a date")
-    add("prove-not-list", sub("prove:\n  - net_income < social_minimum\n  - valid_until >= today",
-                              "prove: net_income < 5"), "prove must be a list")
+    add("operand-bad-today", sub("valid_until >= today", "valid_until >= today+x"), "not a date")
+    add(
+        "prove-not-list",
+        sub(
+            "prove:\n  - net_income < social_minimum\n  - valid_until >= today",
+            "prove: net_income < 5",
+        ),
+        "prove must be a list",
+    )
     add("reveal-not-list", sub("reveal: [month]", "reveal: month"), "reveal must be a list")
-    add("reveal-bad-name", sub("reveal: [month]", "reveal: ['month; drop']"),
-        "not an attribute name")
+    add(
+        "reveal-bad-name",
+        sub("reveal: [month]", "reveal: ['month; drop']"),
+        "not an attribute name",
+    )
     add("reveal-twice", sub("reveal: [month]", "reveal: [month, month]"), "listed twice")
-    add("reveal-and-predicate", sub("reveal: [month]", "reveal: [month, net_income]"),
-        "both revealed and in a predicate")
+    add(
+        "reveal-and-predicate",
+        sub("reveal: [month]", "reveal: [month, net_income]"),
+        "both revealed and in a predicate",
+    )
     add("asks-nothing", "name: x\ntrusted_issuers: [{from_setting: a}]\n", "asks for nothing")
     add("issued-within-forever", sub("45 days", "forever"), "write e.g. '45 days'")
     add("issued-within-huge", sub("45 days", "99999 days"), "")
     add("issued-within-bool", sub("45 days", "true"), "write e.g. '45 days'")
-    add("trusted-missing", sub("trusted_issuers:\n  - from_setting: trusted_employers\n", ""),
-        "trusted_issuers is required")
-    add("trusted-schema-only", sub("from_setting: trusted_employers", "schema_name: X"),
-        "trusts anyone")
-    add("trusted-unknown-key", sub("from_setting: trusted_employers", "anyone: yes"),
-        "unknown key(s)")
-    add("trusted-number-entry", sub("  - from_setting: trusted_employers", "  - 5"),
-        "each trusted issuer is a mapping")
-    add("workflow-unknown", sub("workflow: income_supplement", "workflow: pay_twice"),
-        "unknown workflow")
+    add(
+        "trusted-missing",
+        sub("trusted_issuers:\n  - from_setting: trusted_employers\n", ""),
+        "trusted_issuers is required",
+    )
+    add(
+        "trusted-schema-only",
+        sub("from_setting: trusted_employers", "schema_name: X"),
+        "trusts anyone",
+    )
+    add(
+        "trusted-unknown-key",
+        sub("from_setting: trusted_employers", "anyone: yes"),
+        "unknown key(s)",
+    )
+    add(
+        "trusted-number-entry",
+        sub("  - from_setting: trusted_employers", "  - 5"),
+        "each trusted issuer is a mapping",
+    )
+    add(
+        "workflow-unknown",
+        sub("workflow: income_supplement", "workflow: pay_twice"),
+        "unknown workflow",
+    )
     add("actions-unknown-outcome", sub("  declined:", "  maybe:"), "unknown outcome")
     add("actions-unknown-kind", sub("- message:", "- shell:"), "unknown action key(s)")
-    add("actions-template-braces", sub('"No supplement this month."', '"{amount"'),
-        "unbalanced braces")
-    add("actions-webhook-file", sub('- message: "No supplement this month."',
-                                    "- webhook: file:///etc/passwd"), "webhook url must be")
+    add(
+        "actions-template-braces",
+        sub('"No supplement this month."', '"{amount"'),
+        "unbalanced braces",
+    )
+    add(
+        "actions-webhook-file",
+        sub('- message: "No supplement this month."', "- webhook: file:///etc/passwd"),
+        "webhook url must be",
+    )
     add("non-revoked-text", POLICY + "non_revoked: maybe\n", "must be true or false")
     return cases
 
@@ -333,8 +527,9 @@ signature: {did: 4QxzWk3ajdnEA37NdNU5Kt, alg: ed25519, value: 3sig}
 def schemes() -> list[dict]:
     cases: list[dict] = []
 
-    def add(cid: str, text: str | None, error: str, *, raw: bytes | None = None,
-            json_mode: bool = False):
+    def add(
+        cid: str, text: str | None, error: str, *, raw: bytes | None = None, json_mode: bool = False
+    ):
         case: dict = {"id": f"scheme-{cid}", "kind": "scheme"}
         if raw is not None:
             case["b64"] = b64(raw)
@@ -355,46 +550,82 @@ def schemes() -> list[dict]:
     add("not-utf8", None, "not UTF-8", raw=b"scheme: \xff\xfe\n")
     add("top-list", "[1, 2]\n", "a scheme document is a mapping")
     add("empty", "", "a scheme document is a mapping")
-    add("json-truncated", json.dumps({"scheme": "x", "agency": {"did": "a"}})[:20],
-        "not valid YAML or JSON")
+    add(
+        "json-truncated",
+        json.dumps({"scheme": "x", "agency": {"did": "a"}})[:20],
+        "not valid YAML or JSON",
+    )
     add("unknown-key", SCHEME + "pay: all\n", "unknown key(s): pay")
     add("no-id", sub("scheme: svb-tas\n", ""), "needs an id")
     add("id-number", sub("scheme: svb-tas", "scheme: 5"), "needs an id")
-    add("agency-no-did", sub("agency: {name: SVB, did: 4QxzWk3ajdnEA37NdNU5Kt}", "agency: {name: SVB}"),
-        "needs the agency's did")
-    add("agency-list", sub("agency: {name: SVB, did: 4QxzWk3ajdnEA37NdNU5Kt}", "agency: [x]"),
-        "needs the agency's did")
-    add("credential-empty", sub("credential: {schema_name: MedicalDeclaration}", "credential: {}"),
-        "needs schema_name or cred_def_id")
-    add("issuers-not-list", sub("credential: {schema_name: MedicalDeclaration}",
-                                "credential: {schema_name: M, issuer_dids: abc}"),
-        "a list of DIDs")
+    add(
+        "agency-no-did",
+        sub("agency: {name: SVB, did: 4QxzWk3ajdnEA37NdNU5Kt}", "agency: {name: SVB}"),
+        "needs the agency's did",
+    )
+    add(
+        "agency-list",
+        sub("agency: {name: SVB, did: 4QxzWk3ajdnEA37NdNU5Kt}", "agency: [x]"),
+        "needs the agency's did",
+    )
+    add(
+        "credential-empty",
+        sub("credential: {schema_name: MedicalDeclaration}", "credential: {}"),
+        "needs schema_name or cred_def_id",
+    )
+    add(
+        "issuers-not-list",
+        sub(
+            "credential: {schema_name: MedicalDeclaration}",
+            "credential: {schema_name: M, issuer_dids: abc}",
+        ),
+        "a list of DIDs",
+    )
     add("condition-unknown-op", sub("in: [J61, C45]", "like: J6%"), "unknown operator 'like'")
     add("condition-two-ops", sub("in: [J61, C45]", "in: [J61], eq: J61"), "exactly one operator")
-    add("condition-no-attr", sub("{attribute: diagnosis_code, in: [J61, C45]}", "{in: [J61]}"),
-        "each condition needs attribute:")
+    add(
+        "condition-no-attr",
+        sub("{attribute: diagnosis_code, in: [J61, C45]}", "{in: [J61]}"),
+        "each condition needs attribute:",
+    )
     add("condition-in-empty", sub("in: [J61, C45]", "in: []"), "in: needs a list")
-    add("condition-within-negative", sub("in: [J61, C45]", "within_days: -5"),
-        "a number of days")
+    add("condition-within-negative", sub("in: [J61, C45]", "within_days: -5"), "a number of days")
     add("condition-within-text", sub("in: [J61, C45]", "within_days: soon"), "a number of days")
-    add("conditions-number", sub("conditions:\n  - {attribute: diagnosis_code, in: [J61, C45]}",
-                                 "conditions: 5"), "conditions: a list")
-    add("conditions-mapping", sub("conditions:\n  - {attribute: diagnosis_code, in: [J61, C45]}",
-                                  "conditions: {a: 1}"), "conditions: a list")
+    add(
+        "conditions-number",
+        sub("conditions:\n  - {attribute: diagnosis_code, in: [J61, C45]}", "conditions: 5"),
+        "conditions: a list",
+    )
+    add(
+        "conditions-mapping",
+        sub("conditions:\n  - {attribute: diagnosis_code, in: [J61, C45]}", "conditions: {a: 1}"),
+        "conditions: a list",
+    )
     add("apply-policy-number", SCHEME + "apply: {policy: 5}\n", "apply.policy: text")
-    add("asks-list", sub("asks: {reveal: [diagnosis_code], predicates: []}", "asks: [x]"),
-        "are mappings")
+    add(
+        "asks-list",
+        sub("asks: {reveal: [diagnosis_code], predicates: []}", "asks: [x]"),
+        "are mappings",
+    )
     add("asks-reveal-number", sub("reveal: [diagnosis_code]", "reveal: 5"), "asks.reveal: a list")
-    add("valid-list", sub("valid: {from: 2026-01-01, until: 2030-12-31}", "valid: [x]"),
-        "valid:")
+    add("valid-list", sub("valid: {from: 2026-01-01, until: 2030-12-31}", "valid: [x]"), "valid:")
     add("valid-bad-date", sub("until: 2030-12-31", "until: someday"), "is not a date")
-    add("valid-impossible-date", sub("until: 2030-12-31", "until: 2030-02-30"),
-        "day is out of range")
-    add("unsigned", sub("signature: {did: 4QxzWk3ajdnEA37NdNU5Kt, alg: ed25519, value: 3sig}\n", ""),
-        "not signed")
+    add(
+        "valid-impossible-date",
+        sub("until: 2030-12-31", "until: 2030-02-30"),
+        "day is out of range",
+    )
+    add(
+        "unsigned",
+        sub("signature: {did: 4QxzWk3ajdnEA37NdNU5Kt, alg: ed25519, value: 3sig}\n", ""),
+        "not signed",
+    )
     add("wrong-alg", sub("alg: ed25519", "alg: none"), "not signed")
-    add("signed-by-other", sub("signature: {did: 4QxzWk3ajdnEA37NdNU5Kt", "signature: {did: Other"),
-        "signed by another DID")
+    add(
+        "signed-by-other",
+        sub("signature: {did: 4QxzWk3ajdnEA37NdNU5Kt", "signature: {did: Other"),
+        "signed by another DID",
+    )
     add("recursive-alias", "scheme: &x [*x]\n", "nested too deeply")
     add("huge", SCHEME + "# " + "x" * (1100 * 1024) + "\n", "too large")
     return cases
@@ -418,8 +649,15 @@ settings:
 def agencies() -> list[dict]:
     cases: list[dict] = []
 
-    def add(cid: str, text: str | None, error: str, *, exit: int = 1, raw: bytes | None = None,
-            name: str = "municipality"):
+    def add(
+        cid: str,
+        text: str | None,
+        error: str,
+        *,
+        exit: int = 1,
+        raw: bytes | None = None,
+        name: str = "municipality",
+    ):
         case: dict = {"id": f"agency-{cid}", "kind": "agency", "name": name}
         if raw is not None:
             case["b64"] = b64(raw)
@@ -448,15 +686,30 @@ def agencies() -> list[dict]:
     add("agent-host-list", AGENCY + "agent: {inbound_host: [a]}\n", "must be text")
     add("agent-instances-zero", AGENCY + "agent: {instances: 0}\n", "at least 1")
     add("agent-instances-sqlite", AGENCY + "agent: {instances: 3}\n", "PostgreSQL")
-    add("figures-list", sub("figures:\n  social_minimum:\n    - {from: 2026-01-01, value: \"1500.00 EUR\"}",
-                            "figures: [1]"), "figures must map")
+    add(
+        "figures-list",
+        sub(
+            'figures:\n  social_minimum:\n    - {from: 2026-01-01, value: "1500.00 EUR"}',
+            "figures: [1]",
+        ),
+        "figures must map",
+    )
     add("figure-no-from", sub("{from: 2026-01-01, value:", "{value:"), "needs from: and value:")
     add("figure-bad-date", sub("from: 2026-01-01", "from: yesterday"), "is not a date")
     add("figure-number-date", sub("from: 2026-01-01", "from: 5"), "must be a date")
-    add("figure-empty", sub("  social_minimum:\n    - {from: 2026-01-01, value: \"1500.00 EUR\"}",
-                            "  social_minimum: []"), "must be a list")
-    add("settings-list", sub("settings:\n  trusted_employers: [4QxzWk3ajdnEA37NdNU5Kt]",
-                             "settings: [1, 2]"), "settings")
+    add(
+        "figure-empty",
+        sub(
+            '  social_minimum:\n    - {from: 2026-01-01, value: "1500.00 EUR"}',
+            "  social_minimum: []",
+        ),
+        "must be a list",
+    )
+    add(
+        "settings-list",
+        sub("settings:\n  trusted_employers: [4QxzWk3ajdnEA37NdNU5Kt]", "settings: [1, 2]"),
+        "settings",
+    )
     add("paths-not-list", AGENCY + "policies: policy.yaml\n", "must be a list of file paths")
     add("impossible-date", sub("from: 2026-01-01", "from: 2026-02-30"), "")
     add("recursive-alias", "name: &x [*x]\n", "")
@@ -465,11 +718,27 @@ def agencies() -> list[dict]:
 
 # ------------------------------------------------------------------ genesis files (CLI init)
 
-NODE_TXN = {"reqSignature": {}, "txn": {"data": {"data": {
-    "alias": "Node1", "blskey": "x", "client_ip": "127.0.0.1", "client_port": 9702,
-    "node_ip": "127.0.0.1", "node_port": 9701, "services": ["VALIDATOR"]},
-    "dest": "Gw6pDLhcBcoQesN72qfotTgFa7cbuqZpkX3Xo6pLhPhv"}, "metadata": {"from": "x"},
-    "type": "0"}, "txnMetadata": {"seqNo": 1, "txnId": "x"}, "ver": "1"}
+NODE_TXN = {
+    "reqSignature": {},
+    "txn": {
+        "data": {
+            "data": {
+                "alias": "Node1",
+                "blskey": "x",
+                "client_ip": "127.0.0.1",
+                "client_port": 9702,
+                "node_ip": "127.0.0.1",
+                "node_port": 9701,
+                "services": ["VALIDATOR"],
+            },
+            "dest": "Gw6pDLhcBcoQesN72qfotTgFa7cbuqZpkX3Xo6pLhPhv",
+        },
+        "metadata": {"from": "x"},
+        "type": "0",
+    },
+    "txnMetadata": {"seqNo": 1, "txnId": "x"},
+    "ver": "1",
+}
 
 
 def genesis() -> list[dict]:
@@ -498,13 +767,22 @@ def genesis() -> list[dict]:
     add("truncated", line[: len(line) // 2] + "\n", "line 1 is not a pool transaction")
     add("second-line-bad", line + "\n{oops\n", "line 2 is not a pool transaction")
     add("only-observers", json.dumps(observer) + "\n", "no validator nodes")
-    add("services-string", line.replace('["VALIDATOR"]', '"VALIDATOR"') + "\n",
-        "services must be a list")
+    add(
+        "services-string",
+        line.replace('["VALIDATOR"]', '"VALIDATOR"') + "\n",
+        "services must be a list",
+    )
     add("services-number", line.replace('["VALIDATOR"]', "7") + "\n", "services must be a list")
-    add("port-string", line.replace('"client_port": 9702', '"client_port": "9702"') + "\n",
-        "no valid client_port")
-    add("port-out-of-range", line.replace('"client_port": 9702', '"client_port": 70000') + "\n",
-        "no valid client_port")
+    add(
+        "port-string",
+        line.replace('"client_port": 9702', '"client_port": "9702"') + "\n",
+        "no valid client_port",
+    )
+    add(
+        "port-out-of-range",
+        line.replace('"client_port": 9702', '"client_port": 70000') + "\n",
+        "no valid client_port",
+    )
     add("no-client-ip", line.replace('"client_ip": "127.0.0.1", ', "") + "\n", "no client_ip")
     add("binary", None, "not a pool transaction", raw=b"\xff\xfe\x00\x00garbage\n")
     add("utf16", None, "", raw=(line + "\n").encode("utf-16"))
@@ -518,8 +796,10 @@ def genesis() -> list[dict]:
 
 # ------------------------------------------------------------------ CSV rows (read_rows)
 
-HEADER = ("connection_id,row_id,month,net_income_cents,gross_income_cents,employer_name,"
-          "employee_ref,issue_date,valid_until")
+HEADER = (
+    "connection_id,row_id,month,net_income_cents,gross_income_cents,employer_name,"
+    "employee_ref,issue_date,valid_until"
+)
 ROW = "conn-1,R-1,2026-10,1234.00 EUR,1600.00 EUR,ACME,E-1,2026-10-31,2026-12-31"
 
 
@@ -536,35 +816,73 @@ def csv_rows() -> list[dict]:
         cases.append(case)
 
     def row(cid: str, line: str, error: str):
-        cases.append({"id": f"csv-row-{cid}", "kind": "csv", "text": f"{HEADER}\n{line}\n",
-                      "exit": 0, "row_error": error})
+        cases.append(
+            {
+                "id": f"csv-row-{cid}",
+                "kind": "csv",
+                "text": f"{HEADER}\n{line}\n",
+                "exit": 0,
+                "row_error": error,
+            }
+        )
 
     fatal("empty", "", "empty file")
     fatal("header-only-blank", "\n\n", "empty file")
-    fatal("no-connection-column", HEADER.replace("connection_id,", "") + "\n",
-          "no connection_id column")
-    fatal("missing-column", HEADER.replace(",valid_until", "") + "\n" + ROW.rsplit(",", 1)[0],
-          "needs column(s) valid_until")
+    fatal(
+        "no-connection-column",
+        HEADER.replace("connection_id,", "") + "\n",
+        "no connection_id column",
+    )
+    fatal(
+        "missing-column",
+        HEADER.replace(",valid_until", "") + "\n" + ROW.rsplit(",", 1)[0],
+        "needs column(s) valid_until",
+    )
     fatal("unknown-column", HEADER + ",salary\n" + ROW + ",5\n", "salary are not attributes")
-    fatal("semicolons", HEADER.replace(",", ";") + "\n" + ROW.replace(",", ";") + "\n",
-          "no connection_id column")
-    fatal("latin1", None, "not UTF-8",
-          raw=(HEADER + "\n" + ROW.replace("ACME", "Caf\u00e9 B.V.") + "\n").encode("latin-1"))
+    fatal(
+        "semicolons",
+        HEADER.replace(",", ";") + "\n" + ROW.replace(",", ";") + "\n",
+        "no connection_id column",
+    )
+    fatal(
+        "latin1",
+        None,
+        "not UTF-8",
+        raw=(HEADER + "\n" + ROW.replace("ACME", "Caf\u00e9 B.V.") + "\n").encode("latin-1"),
+    )
     fatal("utf16-bom", None, "not UTF-8", raw=(HEADER + "\n" + ROW + "\n").encode("utf-16"))
     fatal("utf32", None, "not UTF-8", raw=(HEADER + "\n" + ROW + "\n").encode("utf-32"))
     fatal("binary", None, "not UTF-8", raw=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    fatal("huge-field", HEADER + "\n" + ROW.replace("ACME", "A" * 200_000) + "\n",
-          "field larger than field limit")
+    fatal(
+        "huge-field",
+        HEADER + "\n" + ROW.replace("ACME", "A" * 200_000) + "\n",
+        "field larger than field limit",
+    )
     row("unterminated-quote", 'conn-1,"R-1,2026-10', "is missing")
     row("nul-byte", ROW.replace("ACME", "AC\x00ME"), "employer_name: has control characters")
-    row("escape-sequence", ROW.replace("ACME", "\x1b[2J\x1b[31mACME"),
-        "employer_name: has control characters")
+    row(
+        "escape-sequence",
+        ROW.replace("ACME", "\x1b[2J\x1b[31mACME"),
+        "employer_name: has control characters",
+    )
 
     row("too-many-values", ROW + ",extra", "more values than columns")
     row("too-few-values", ROW.rsplit(",", 2)[0], "issue_date is missing")
     row("no-connection", "," + ROW.split(",", 1)[1], "connection_id is missing")
-    for i, value in enumerate(["abc", "1.234.56 EUR", "EUR", "--5", "1e5", "12.345 EUR",
-                               "1.2.3 EUR", "NaN EUR", "inf", "99999999999999999999 EUR"]):
+    for i, value in enumerate(
+        [
+            "abc",
+            "1.234.56 EUR",
+            "EUR",
+            "--5",
+            "1e5",
+            "12.345 EUR",
+            "1.2.3 EUR",
+            "NaN EUR",
+            "inf",
+            "99999999999999999999 EUR",
+        ]
+    ):
         row(f"money-{i}", ROW.replace("1234.00 EUR", f'"{value}"'), "net_income_cents")
     for i, value in enumerate(["2026-13-01", "31-10-2026", "tomorrow", "2026-02-30", "20261399"]):
         row(f"date-{i}", ROW.replace("2026-10-31", value), "issue_date")
@@ -572,34 +890,61 @@ def csv_rows() -> list[dict]:
         row(f"month-{i}", ROW.replace(",2026-10,", f",{value},"), "month")
     row("empty-text", ROW.replace("ACME", "  "), "employer_name is missing")
     row("duplicate", f"{ROW}\n{ROW}", "the same credential as line 2")
-    cases.append({"id": "csv-bom-ok", "kind": "csv", "b64": b64(("\ufeff" + HEADER + "\n" + ROW
-                                                                + "\n").encode()),
-                  "exit": 0, "good_rows": 1})
-    cases.append({"id": "csv-crlf-ok", "kind": "csv", "text": HEADER + "\r\n" + ROW + "\r\n",
-                  "exit": 0, "good_rows": 1})
+    cases.append(
+        {
+            "id": "csv-bom-ok",
+            "kind": "csv",
+            "b64": b64(("\ufeff" + HEADER + "\n" + ROW + "\n").encode()),
+            "exit": 0,
+            "good_rows": 1,
+        }
+    )
+    cases.append(
+        {
+            "id": "csv-crlf-ok",
+            "kind": "csv",
+            "text": HEADER + "\r\n" + ROW + "\r\n",
+            "exit": 0,
+            "good_rows": 1,
+        }
+    )
     return cases
 
 
 # ------------------------------------------------------------------ proof requests (holder)
 
+
 def _pres_record(indy: object) -> dict:
-    return {"pres_ex_id": "p-1", "connection_id": "c-1", "state": "request-received",
-            "by_format": {"pres_request": {"indy": indy}}}
+    return {
+        "pres_ex_id": "p-1",
+        "connection_id": "c-1",
+        "state": "request-received",
+        "by_format": {"pres_request": {"indy": indy}},
+    }
 
 
-GOOD_REQUEST = {"name": "proof", "version": "1.0", "nonce": "1234",
-                "requested_attributes": {"a": {"name": "month",
-                                               "restrictions": [{"schema_name": "X"}]}},
-                "requested_predicates": {"p": {"name": "net_income_cents", "p_type": "<",
-                                               "p_value": 150000}}}
+GOOD_REQUEST = {
+    "name": "proof",
+    "version": "1.0",
+    "nonce": "1234",
+    "requested_attributes": {"a": {"name": "month", "restrictions": [{"schema_name": "X"}]}},
+    "requested_predicates": {"p": {"name": "net_income_cents", "p_type": "<", "p_value": 150000}},
+}
 
 
 def proof_requests() -> list[dict]:
     cases: list[dict] = []
 
     def add(cid: str, record: object, error: str):
-        cases.append({"id": f"proofreq-{cid}", "kind": "proof_request", "record": record,
-                      "exit": 1, "error": error})
+        cases.append(
+            {
+                "id": f"proofreq-{cid}",
+                "kind": "proof_request",
+                "record": record,
+                "exit": 1,
+                "error": error,
+            }
+        )
 
     def req(**changes: object) -> dict:
         return _pres_record(with_(GOOD_REQUEST, **changes))
@@ -613,33 +958,52 @@ def proof_requests() -> list[dict]:
     add("attr-names-string", req(requested_attributes={"a": {"names": "month"}}), "names")
     add("attr-names-empty", req(requested_attributes={"a": {"names": []}}), "no name")
     add("attr-name-number", req(requested_attributes={"a": {"name": 5}}), "name")
-    add("attr-restrictions-dict", req(requested_attributes={"a": {"name": "x",
-                                                                  "restrictions": {"a": 1}}}),
-        "restrictions")
+    add(
+        "attr-restrictions-dict",
+        req(requested_attributes={"a": {"name": "x", "restrictions": {"a": 1}}}),
+        "restrictions",
+    )
     add("preds-list", req(requested_predicates=[1]), "requested_predicates")
     add("pred-spec-number", req(requested_predicates={"p": 5}), "requested_predicates")
-    for i, value in enumerate(["abc", "1.5", None, [1], {"x": 1}, "", True, 10 ** 40]):
-        add(f"pred-value-{i}", req(requested_predicates={"p": {"name": "x", "p_type": ">=",
-                                                              "p_value": value}}), "p_value")
+    for i, value in enumerate(["abc", "1.5", None, [1], {"x": 1}, "", True, 10**40]):
+        add(
+            f"pred-value-{i}",
+            req(requested_predicates={"p": {"name": "x", "p_type": ">=", "p_value": value}}),
+            "p_value",
+        )
     for i, p_type in enumerate(["==", "!=", "LIKE", "", None, 5]):
-        add(f"pred-type-{i}", req(requested_predicates={"p": {"name": "x", "p_type": p_type,
-                                                             "p_value": 1}}), "p_type")
+        add(
+            f"pred-type-{i}",
+            req(requested_predicates={"p": {"name": "x", "p_type": p_type, "p_value": 1}}),
+            "p_type",
+        )
     add("pred-no-name", req(requested_predicates={"p": {"p_type": ">=", "p_value": 1}}), "name")
     add("non-revoked-string", req(non_revoked="yesterday"), "non_revoked")
     add("non-revoked-bad-to", req(non_revoked={"to": "now"}), "non_revoked")
-    add("attr-non-revoked-list", req(requested_attributes={"a": {"name": "x", "non_revoked": [1]}}),
-        "non_revoked")
+    add(
+        "attr-non-revoked-list",
+        req(requested_attributes={"a": {"name": "x", "non_revoked": [1]}}),
+        "non_revoked",
+    )
     return cases
 
 
 # ------------------------------------------------------------------ credential types
 
+
 def credential_types() -> list[dict]:
     cases: list[dict] = []
 
     def add(cid: str, text: str, error: str):
-        cases.append({"id": f"credtype-{cid}", "kind": "credential_type", "text": text,
-                      "exit": 1, "error": error})
+        cases.append(
+            {
+                "id": f"credtype-{cid}",
+                "kind": "credential_type",
+                "text": text,
+                "exit": 1,
+                "error": error,
+            }
+        )
 
     base = "name: IncomeStatement\nversion: '1.0'\nattributes:\n  month: {type: month}\n"
     add("top-list", "[1]\n", "expected a mapping")
@@ -658,6 +1022,7 @@ def credential_types() -> list[dict]:
 
 # ------------------------------------------------------------------ ledger requests (ZMQ)
 
+
 def ledger_requests() -> list[dict]:
     cases: list[dict] = []
 
@@ -675,39 +1040,104 @@ def ledger_requests() -> list[dict]:
     add("json-null", "must be a JSON object", payload="null")
     add("empty-object", "no operation", payload="{}")
     add("truncated", "not UTF-8 JSON", payload='{"identifier": "V4SGRU86Z58d6TV7PBUe6f", "reqI')
-    add("reqid-string", "reqId", payload=payload({"identifier": "x", "reqId": "abc",
-                                                  "operation": {"type": "1"}}))
-    add("reqid-float", "reqId", payload=payload({"identifier": "x", "reqId": 1.5,
-                                                 "operation": {"type": "105", "dest": "x"}}))
-    add("reqid-bool", "reqId", payload=payload({"identifier": "x", "reqId": True,
-                                                "operation": {"type": "105", "dest": "x"}}))
-    add("operation-string", "operation", payload=payload({"identifier": "x", "reqId": 7,
-                                                          "operation": "nope"}))
-    add("operation-no-type", "operation", payload=payload({"identifier": "x", "reqId": 7,
-                                                           "operation": {"dest": "x"}}))
-    add("type-unknown", "not supported", payload=payload({"identifier": "x", "reqId": 7,
-                                                          "operation": {"type": "9999"}}))
-    add("identifier-number", "identifier", payload=payload({"identifier": 5, "reqId": 7,
-                                                            "operation": {"type": "1"}}))
-    add("read-no-dest", "", payload=payload({"identifier": "x", "reqId": 8,
-                                            "operation": {"type": "105"}}))
-    add("read-dest-number", "", payload=payload({"identifier": "x", "reqId": 9,
-                                                 "operation": {"type": "105", "dest": 5}}))
-    add("get-txn-bad-ledger", "", payload=payload({"identifier": "x", "reqId": 10, "operation":
-                                                   {"type": "3", "ledgerId": 99, "data": 1}}))
-    add("get-txn-data-string", "", payload=payload({"identifier": "x", "reqId": 11, "operation":
-                                                    {"type": "3", "ledgerId": 1, "data": "x"}}))
-    add("get-schema-no-data", "", payload=payload({"identifier": "x", "reqId": 12, "operation":
-                                                   {"type": "107", "dest": "x"}}))
-    add("get-creddef-bad-ref", "", payload=payload({"identifier": "x", "reqId": 13, "operation":
-                                                    {"type": "108", "ref": "x", "origin": "y",
-                                                     "signature_type": "CL"}}))
-    add("ledger-status-bad-id", "Invalid ledger id",
-        payload=payload({"op": "LEDGER_STATUS", "ledgerId": 42}))
-    add("oversize-200k", "exceeds the limit",
-        payload=payload({"identifier": "V4SGRU86Z58d6TV7PBUe6f", "reqId": 42,
-                         "protocolVersion": 2, "operation": {"type": "105",
-                                                             "dest": "x" * 200_000}}))
+    add(
+        "reqid-string",
+        "reqId",
+        payload=payload({"identifier": "x", "reqId": "abc", "operation": {"type": "1"}}),
+    )
+    add(
+        "reqid-float",
+        "reqId",
+        payload=payload(
+            {"identifier": "x", "reqId": 1.5, "operation": {"type": "105", "dest": "x"}}
+        ),
+    )
+    add(
+        "reqid-bool",
+        "reqId",
+        payload=payload(
+            {"identifier": "x", "reqId": True, "operation": {"type": "105", "dest": "x"}}
+        ),
+    )
+    add(
+        "operation-string",
+        "operation",
+        payload=payload({"identifier": "x", "reqId": 7, "operation": "nope"}),
+    )
+    add(
+        "operation-no-type",
+        "operation",
+        payload=payload({"identifier": "x", "reqId": 7, "operation": {"dest": "x"}}),
+    )
+    add(
+        "type-unknown",
+        "not supported",
+        payload=payload({"identifier": "x", "reqId": 7, "operation": {"type": "9999"}}),
+    )
+    add(
+        "identifier-number",
+        "identifier",
+        payload=payload({"identifier": 5, "reqId": 7, "operation": {"type": "1"}}),
+    )
+    add(
+        "read-no-dest",
+        "",
+        payload=payload({"identifier": "x", "reqId": 8, "operation": {"type": "105"}}),
+    )
+    add(
+        "read-dest-number",
+        "",
+        payload=payload({"identifier": "x", "reqId": 9, "operation": {"type": "105", "dest": 5}}),
+    )
+    add(
+        "get-txn-bad-ledger",
+        "",
+        payload=payload(
+            {"identifier": "x", "reqId": 10, "operation": {"type": "3", "ledgerId": 99, "data": 1}}
+        ),
+    )
+    add(
+        "get-txn-data-string",
+        "",
+        payload=payload(
+            {"identifier": "x", "reqId": 11, "operation": {"type": "3", "ledgerId": 1, "data": "x"}}
+        ),
+    )
+    add(
+        "get-schema-no-data",
+        "",
+        payload=payload(
+            {"identifier": "x", "reqId": 12, "operation": {"type": "107", "dest": "x"}}
+        ),
+    )
+    add(
+        "get-creddef-bad-ref",
+        "",
+        payload=payload(
+            {
+                "identifier": "x",
+                "reqId": 13,
+                "operation": {"type": "108", "ref": "x", "origin": "y", "signature_type": "CL"},
+            }
+        ),
+    )
+    add(
+        "ledger-status-bad-id",
+        "Invalid ledger id",
+        payload=payload({"op": "LEDGER_STATUS", "ledgerId": 42}),
+    )
+    add(
+        "oversize-200k",
+        "exceeds the limit",
+        payload=payload(
+            {
+                "identifier": "V4SGRU86Z58d6TV7PBUe6f",
+                "reqId": 42,
+                "protocolVersion": 2,
+                "operation": {"type": "105", "dest": "x" * 200_000},
+            }
+        ),
+    )
     add("oversize-not-json", "not UTF-8 JSON", payload="x" * 300_000)
     add("multi-frame-2", "one message frame", frames_b64=[b64("one"), b64("two")])
     add("multi-frame-3", "one message frame", frames_b64=[b64("{}"), b64("{}"), b64("{}")])

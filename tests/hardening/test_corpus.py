@@ -85,8 +85,13 @@ def _cli_args(case: dict[str, Any], work: Path) -> tuple[list[str], str | None, 
     elif kind == "scheme":
         args = ["schemes", "add", str(_input_file(case, work, "scheme.yaml"))]
     elif kind == "agency":
-        args = ["agency", "init", case["name"], "--from",
-                str(_input_file(case, work, "agency.yaml"))]
+        args = [
+            "agency",
+            "init",
+            case["name"],
+            "--from",
+            str(_input_file(case, work, "agency.yaml")),
+        ]
     elif kind == "genesis":
         args = ["init", "--no-keyring", "--genesis", str(_input_file(case, work, "pool.txn"))]
         env = {"SSI_WALLET_PASSPHRASE": PASSPHRASE, "SSI_WALLET_NEW_PASSPHRASE": PASSPHRASE}
@@ -244,8 +249,9 @@ def raw_node(corpus_ledger):
 
 
 def _domain_size(node: RawNode) -> int:
-    return node.ask([json.dumps({"op": "LEDGER_STATUS", "ledgerId": 1,
-                                 "protocolVersion": 2}).encode()])["txnSeqNo"]
+    return node.ask(
+        [json.dumps({"op": "LEDGER_STATUS", "ledgerId": 1, "protocolVersion": 2}).encode()]
+    )["txnSeqNo"]
 
 
 def _signed(request: dict[str, Any], keys) -> dict[str, Any]:
@@ -262,8 +268,10 @@ def _recipe(case: dict[str, Any], led) -> dict[str, Any]:
     trustee, target = led.trustee, KeyPair.generate()
     base = {"identifier": trustee.did, "reqId": time.time_ns(), "protocolVersion": 2}
     if case["recipe"] == "schema":
-        op: dict[str, Any] = {"type": "101", "data": {"name": "Corpus", "version": "1.0",
-                                                      "attr_names": ["a"]}}
+        op: dict[str, Any] = {
+            "type": "101",
+            "data": {"name": "Corpus", "version": "1.0", "attr_names": ["a"]},
+        }
     else:
         op = {"type": "1", "dest": target.did, "verkey": target.verkey}
     request = {**base, "operation": op}
@@ -329,10 +337,15 @@ def test_ledger_still_serves_after_the_corpus(raw_node: RawNode, corpus_ledger) 
     from ssi_wallet.ledger.keys import KeyPair
 
     target = KeyPair.generate()
-    request = _signed({"identifier": corpus_ledger.trustee.did, "reqId": time.time_ns(),
-                       "protocolVersion": 2,
-                       "operation": {"type": "1", "dest": target.did,
-                                     "verkey": target.verkey}}, corpus_ledger.trustee)
+    request = _signed(
+        {
+            "identifier": corpus_ledger.trustee.did,
+            "reqId": time.time_ns(),
+            "protocolVersion": 2,
+            "operation": {"type": "1", "dest": target.did, "verkey": target.verkey},
+        },
+        corpus_ledger.trustee,
+    )
     reply = raw_node.ask([json.dumps(request).encode()])
     assert reply["op"] == "REPLY", reply
     assert os.path.exists(corpus_ledger.data_dir)

@@ -16,14 +16,26 @@ from hypothesis import strategies as st
 
 from ssi_wallet.errors import SsiWalletError
 
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-json_scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(
-    allow_nan=False) | st.text(max_size=20)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    st.text(max_size=10), inner, max_size=4), max_leaves=20)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 def _one_line(error: Exception) -> None:
@@ -34,8 +46,14 @@ def _one_line(error: Exception) -> None:
 # ------------------------------------------------------------------ genesis
 
 
-NODE = {"alias": "Node1", "client_ip": "127.0.0.1", "client_port": 9702,
-        "node_ip": "127.0.0.1", "node_port": 9701, "services": ["VALIDATOR"]}
+NODE = {
+    "alias": "Node1",
+    "client_ip": "127.0.0.1",
+    "client_port": 9702,
+    "node_ip": "127.0.0.1",
+    "node_port": 9701,
+    "services": ["VALIDATOR"],
+}
 
 
 def _txn(data: object) -> dict:
@@ -43,12 +61,18 @@ def _txn(data: object) -> dict:
 
 
 @SETTINGS
-@given(lines=st.lists(st.one_of(
-    st.text(max_size=60),
-    json_values.map(json.dumps),
-    st.dictionaries(st.sampled_from(sorted(NODE)), json_values, max_size=6)
-      .map(lambda d: json.dumps(_txn({**NODE, **d}))),
-), max_size=6))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.text(max_size=60),
+            json_values.map(json.dumps),
+            st.dictionaries(st.sampled_from(sorted(NODE)), json_values, max_size=6).map(
+                lambda d: json.dumps(_txn({**NODE, **d}))
+            ),
+        ),
+        max_size=6,
+    )
+)
 def test_genesis_check_never_crashes(lines: list[str]) -> None:
     from ssi_wallet.network import _check_genesis
 
@@ -87,16 +111,31 @@ def income_type():
     return load_credential_type(root / "examples" / "credentials" / "income-statement.yaml")
 
 
-COLUMNS = ["connection_id", "row_id", "month", "net_income_cents", "gross_income_cents",
-           "employer_name", "employee_ref", "issue_date", "valid_until"]
-cells = st.one_of(st.text(max_size=15), st.sampled_from(
-    ["2026-10", "1234.00 EUR", "150000", "2026-10-31", "20261031", "", "\"", ",", "\r\n"]))
+COLUMNS = [
+    "connection_id",
+    "row_id",
+    "month",
+    "net_income_cents",
+    "gross_income_cents",
+    "employer_name",
+    "employee_ref",
+    "issue_date",
+    "valid_until",
+]
+cells = st.one_of(
+    st.text(max_size=15),
+    st.sampled_from(
+        ["2026-10", "1234.00 EUR", "150000", "2026-10-31", "20261031", "", '"', ",", "\r\n"]
+    ),
+)
 
 
 @SETTINGS
-@given(header=st.lists(st.sampled_from(COLUMNS + ["x", ""]), max_size=11) | st.just(COLUMNS),
-       rows=st.lists(st.lists(cells, max_size=11), max_size=5),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]))
+@given(
+    header=st.lists(st.sampled_from(COLUMNS + ["x", ""]), max_size=11) | st.just(COLUMNS),
+    rows=st.lists(st.lists(cells, max_size=11), max_size=5),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
+)
 def test_csv_rows_never_crash(tmp_path_factory, income_type, header, rows, encoding) -> None:
     import csv
     import io
@@ -136,7 +175,7 @@ def test_credential_values_encode_or_say_why(income_type, values) -> None:
     encoded = income_type.encode(values)
     for attribute in income_type.attributes:
         if attribute.type != "text":
-            assert -2**31 <= int(encoded[attribute.name]) < 2**31
+            assert -(2**31) <= int(encoded[attribute.name]) < 2**31
 
 
 # ------------------------------------------------------------------ ledger requests
@@ -157,21 +196,60 @@ def dispatcher(tmp_path):
     store.close()
 
 
-OPS = ["1", "3", "100", "101", "102", "104", "105", "107", "108", "113", "114", "115", "116",
-       "117", "119", "120", "4", "5", "9999"]
-operation = st.fixed_dictionaries({"type": st.sampled_from(OPS)}, optional={
-    "dest": json_values | st.just("V4SGRU86Z58d6TV7PBUe6f"), "verkey": json_values,
-    "role": json_values, "data": json_values, "ledgerId": json_values, "ref": json_values,
-    "signature_type": json_values, "tag": json_values, "origin": json_values,
-    "raw": json_values, "timestamp": json_values, "from": json_values, "to": json_values,
-    "revocRegDefId": json_values, "value": json_values, "credDefId": json_values,
-})
-request = st.fixed_dictionaries({"operation": operation | json_values}, optional={
-    "identifier": json_values | st.just("V4SGRU86Z58d6TV7PBUe6f"),
-    "reqId": st.integers(0, 2**63) | json_values, "protocolVersion": json_values,
-    "signature": json_values, "signatures": json_values, "endorser": json_values,
-    "taaAcceptance": json_values,
-})
+OPS = [
+    "1",
+    "3",
+    "100",
+    "101",
+    "102",
+    "104",
+    "105",
+    "107",
+    "108",
+    "113",
+    "114",
+    "115",
+    "116",
+    "117",
+    "119",
+    "120",
+    "4",
+    "5",
+    "9999",
+]
+operation = st.fixed_dictionaries(
+    {"type": st.sampled_from(OPS)},
+    optional={
+        "dest": json_values | st.just("V4SGRU86Z58d6TV7PBUe6f"),
+        "verkey": json_values,
+        "role": json_values,
+        "data": json_values,
+        "ledgerId": json_values,
+        "ref": json_values,
+        "signature_type": json_values,
+        "tag": json_values,
+        "origin": json_values,
+        "raw": json_values,
+        "timestamp": json_values,
+        "from": json_values,
+        "to": json_values,
+        "revocRegDefId": json_values,
+        "value": json_values,
+        "credDefId": json_values,
+    },
+)
+request = st.fixed_dictionaries(
+    {"operation": operation | json_values},
+    optional={
+        "identifier": json_values | st.just("V4SGRU86Z58d6TV7PBUe6f"),
+        "reqId": st.integers(0, 2**63) | json_values,
+        "protocolVersion": json_values,
+        "signature": json_values,
+        "signatures": json_values,
+        "endorser": json_values,
+        "taaAcceptance": json_values,
+    },
+)
 
 
 @SETTINGS
@@ -182,7 +260,18 @@ def test_ledger_answers_every_request(dispatcher, req) -> None:
     assert "internal error" not in str(reply.get("reason", "")), reply
     if reply["op"] == "REPLY":  # nothing unsigned is ever written
         assert str((req.get("operation") or {}).get("type")) in (
-            "3", "105", "107", "108", "115", "116", "117", "119", "120", "4", "5"), reply
+            "3",
+            "105",
+            "107",
+            "108",
+            "115",
+            "116",
+            "117",
+            "119",
+            "120",
+            "4",
+            "5",
+        ), reply
 
 
 @SETTINGS
@@ -200,17 +289,50 @@ def test_ledger_answers_any_frame(dispatcher, raw) -> None:
 # ------------------------------------------------------------------ agency files
 
 
-agency_docs = st.fixed_dictionaries({"name": st.just("municipality") | json_values}, optional={
-    "label": json_values, "roles": st.just(["issuer"]) | json_values,
-    "ledger": json_values, "agent": st.dictionaries(st.sampled_from(
-        ["admin_port", "inbound_host", "inbound_port", "endpoint", "wallet_storage",
-         "instances", "x"]), json_values, max_size=4) | json_values,
-    "case_store": json_values, "credential_types": json_values, "policies": json_values,
-    "figures": st.dictionaries(st.text(max_size=8), st.lists(st.fixed_dictionaries(
-        {"from": json_values | st.dates().map(dt.date.isoformat) | st.dates(),
-         "value": json_values}), max_size=3) | json_values, max_size=3) | json_values,
-    "settings": json_values, "extra": json_values,
-})
+agency_docs = st.fixed_dictionaries(
+    {"name": st.just("municipality") | json_values},
+    optional={
+        "label": json_values,
+        "roles": st.just(["issuer"]) | json_values,
+        "ledger": json_values,
+        "agent": st.dictionaries(
+            st.sampled_from(
+                [
+                    "admin_port",
+                    "inbound_host",
+                    "inbound_port",
+                    "endpoint",
+                    "wallet_storage",
+                    "instances",
+                    "x",
+                ]
+            ),
+            json_values,
+            max_size=4,
+        )
+        | json_values,
+        "case_store": json_values,
+        "credential_types": json_values,
+        "policies": json_values,
+        "figures": st.dictionaries(
+            st.text(max_size=8),
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "from": json_values | st.dates().map(dt.date.isoformat) | st.dates(),
+                        "value": json_values,
+                    }
+                ),
+                max_size=3,
+            )
+            | json_values,
+            max_size=3,
+        )
+        | json_values,
+        "settings": json_values,
+        "extra": json_values,
+    },
+)
 
 
 @SETTINGS
@@ -233,8 +355,9 @@ def test_agency_file_loads_or_says_why(tmp_path_factory, doc) -> None:
     from ssi_wallet.agency.config import load_agency_config
 
     path = tmp_path_factory.mktemp("agency") / "agency.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8",
-                    errors="surrogatepass")
+    path.write_text(
+        yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8", errors="surrogatepass"
+    )
     try:
         load_agency_config(path)
     except SsiWalletError as error:
@@ -244,13 +367,23 @@ def test_agency_file_loads_or_says_why(tmp_path_factory, doc) -> None:
 # ------------------------------------------------------------------ proof requests
 
 
-spec = st.dictionaries(st.sampled_from(["name", "names", "p_type", "p_value", "restrictions",
-                                        "non_revoked"]), json_values, max_size=5)
-indy = st.fixed_dictionaries({}, optional={
-    "name": json_values, "nonce": json_values, "non_revoked": json_values,
-    "requested_attributes": st.dictionaries(st.text(max_size=5), spec, max_size=3) | json_values,
-    "requested_predicates": st.dictionaries(st.text(max_size=5), spec, max_size=3) | json_values,
-})
+spec = st.dictionaries(
+    st.sampled_from(["name", "names", "p_type", "p_value", "restrictions", "non_revoked"]),
+    json_values,
+    max_size=5,
+)
+indy = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": json_values,
+        "nonce": json_values,
+        "non_revoked": json_values,
+        "requested_attributes": st.dictionaries(st.text(max_size=5), spec, max_size=3)
+        | json_values,
+        "requested_predicates": st.dictionaries(st.text(max_size=5), spec, max_size=3)
+        | json_values,
+    },
+)
 
 
 @SETTINGS
@@ -258,8 +391,11 @@ indy = st.fixed_dictionaries({}, optional={
 def test_proof_request_records_parse_or_say_why(body, rid) -> None:
     from ssi_wallet.holder.models import ProofRequest
 
-    record = {"pres_ex_id": rid, "state": "request-received",
-              "by_format": {"pres_request": {"indy": body}}}
+    record = {
+        "pres_ex_id": rid,
+        "state": "request-received",
+        "by_format": {"pres_request": {"indy": body}},
+    }
     try:
         request = ProofRequest.from_record(record)
     except SsiWalletError as error:
@@ -276,12 +412,23 @@ def test_proof_request_records_parse_or_say_why(body, rid) -> None:
 
 
 @SETTINGS
-@given(doc=st.fixed_dictionaries({}, optional={
-    "name": st.just("Income") | json_values, "version": st.just("1.0") | json_values,
-    "description": json_values,
-    "attributes": st.dictionaries(st.text(max_size=8), st.sampled_from(
-        ["text", "money", "date", "month", "integer", "blob"]) | json_values, max_size=3)
-    | json_values}))
+@given(
+    doc=st.fixed_dictionaries(
+        {},
+        optional={
+            "name": st.just("Income") | json_values,
+            "version": st.just("1.0") | json_values,
+            "description": json_values,
+            "attributes": st.dictionaries(
+                st.text(max_size=8),
+                st.sampled_from(["text", "money", "date", "month", "integer", "blob"])
+                | json_values,
+                max_size=3,
+            )
+            | json_values,
+        },
+    )
+)
 def test_credential_types_parse_or_say_why(doc) -> None:
     from ssi_wallet.agency.credential_types import parse_credential_type
 
