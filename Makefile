@@ -39,7 +39,6 @@ bench-quick: install
 
 lint: install
 	$(BIN)/ruff check ssi_wallet tests bench
-	$(BIN)/ruff format --check ssi_wallet tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

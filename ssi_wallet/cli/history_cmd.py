@@ -16,7 +16,10 @@ import typer
 from ssi_wallet.cli.output import JsonOpt, emit, table
 from ssi_wallet.encoding import display, predicate_words
 
-app = typer.Typer(help="What left the wallet, and what came in.", invoke_without_command=True)
+app = typer.Typer(
+    help="What left the wallet, and what came in (kept in the encrypted wallet).\n\n"
+         "Example: ssi-wallet history --json",
+    invoke_without_command=True)
 
 
 @app.callback()
