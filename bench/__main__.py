@@ -41,12 +41,30 @@ def _uptime() -> str:
 
 def plan(quick: bool) -> dict[str, Any]:
     if quick:
-        return {"iterations": 3, "levels": [1], "registry_size": 100, "floor_iterations": 3,
-                "fresh_connections": 2, "wallet_size": 300, "answer_runs": 1,
-                "cli_runs": 2, "ledger_rounds": 20, "warmup": 1}
-    return {"iterations": 50, "levels": [1, 4, 8], "registry_size": 1000,
-            "floor_iterations": 50, "fresh_connections": 20, "wallet_size": 10000,
-            "answer_runs": 3, "cli_runs": 5, "ledger_rounds": 200, "warmup": 2}
+        return {
+            "iterations": 3,
+            "levels": [1],
+            "registry_size": 100,
+            "floor_iterations": 3,
+            "fresh_connections": 2,
+            "wallet_size": 300,
+            "answer_runs": 1,
+            "cli_runs": 2,
+            "ledger_rounds": 20,
+            "warmup": 1,
+        }
+    return {
+        "iterations": 50,
+        "levels": [1, 4, 8],
+        "registry_size": 1000,
+        "floor_iterations": 50,
+        "fresh_connections": 20,
+        "wallet_size": 10000,
+        "answer_runs": 3,
+        "cli_runs": 5,
+        "ledger_rounds": 200,
+        "warmup": 2,
+    }
 
 
 def run_floor(p: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +74,8 @@ def run_floor(p: dict[str, Any]) -> dict[str, Any]:
     for revocable in (False, True):
         log(f"floor: anoncreds in process, revocation={revocable}")
         out["revocable" if revocable else "plain"] = floor.run(
-            p["floor_iterations"], revocation=revocable, registry_size=p["registry_size"])
+            p["floor_iterations"], revocation=revocable, registry_size=p["registry_size"]
+        )
     return out
 
 
@@ -77,13 +96,24 @@ def run_levels(setup, p: dict[str, Any], label: str) -> dict[str, Any]:
         if hasattr(setup, "grant_consent"):
             setup.grant_consent(revocable)
         it = setup.iteration(revocable)
-        run_level(it, iterations=p["warmup"], concurrency=1, pids=setup.pids,
-                  label=f"{label} {mode} warm-up", log=log)
+        run_level(
+            it,
+            iterations=p["warmup"],
+            concurrency=1,
+            pids=setup.pids,
+            label=f"{label} {mode} warm-up",
+            log=log,
+        )
         out[mode] = {}
         for level in p["levels"]:
             out[mode][str(level)] = run_level(
-                it, iterations=p["iterations"], concurrency=level, pids=setup.pids,
-                label=f"{label} {mode}", log=log)
+                it,
+                iterations=p["iterations"],
+                concurrency=level,
+                pids=setup.pids,
+                label=f"{label} {mode}",
+                log=log,
+            )
     return out
 
 
@@ -96,8 +126,7 @@ def run_stock(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
         setup.make_cred_def(True, p["registry_size"])
         out = run_levels(setup, p, "stock")
         log("stock: issuance on a fresh connection per credential")
-        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(
-            p["fresh_connections"])
+        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(p["fresh_connections"])
         out["processes"] = sorted(setup.pids)
     return out
 
@@ -111,8 +140,7 @@ def run_ours(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
     with OursSetup(home, ledger, registry_size=p["registry_size"], log=log) as setup:
         out = run_levels(setup, p, "ours")
         log("ours: issuance on a fresh connection per credential")
-        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(
-            p["fresh_connections"])
+        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(p["fresh_connections"])
         out["processes"] = sorted(setup.pids)
         log("ours: CLI latency")
         cli = wallet.cli_latency(home, p["cli_runs"])
@@ -137,22 +165,38 @@ def _credential_count(setup) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: few iterations, concurrency 1 (numbers not meaningful)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write results.json, performance.md and .png here instead")
-    parser.add_argument("--only", action="append", default=None,
-                        choices=("floor", "ledger", "stock", "ours"),
-                        help="run only these sections (repeatable; for development)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: few iterations, concurrency 1 (numbers not meaningful)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write results.json, performance.md and .png here instead",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        choices=("floor", "ledger", "stock", "ours"),
+        help="run only these sections (repeatable; for development)",
+    )
     args = parser.parse_args(argv)
     p = plan(args.quick)
     sections = args.only or ["floor", "ledger", "stock", "ours"]
     started = time.time()
     results: dict[str, Any] = {
-        "meta": {"mode": "quick" if args.quick else "full", "plan": p,
-                 "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                 "machine": machine_info(), "versions": versions(),
-                 "uptime_at_start": _uptime(), "load_average_at_start": load_average()},
+        "meta": {
+            "mode": "quick" if args.quick else "full",
+            "plan": p,
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": machine_info(),
+            "versions": versions(),
+            "uptime_at_start": _uptime(),
+            "load_average_at_start": load_average(),
+        },
     }
     from ssi_wallet.ledger.service import LedgerService
 
@@ -179,11 +223,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if ledger is not None:
                 ledger.stop()
-    results["meta"].update({
-        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.time() - started, 1),
-        "uptime_at_end": _uptime(), "load_average_at_end": load_average(),
-        "failures": failures})
+    results["meta"].update(
+        {
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "duration_s": round(time.time() - started, 1),
+            "uptime_at_end": _uptime(),
+            "load_average_at_end": load_average(),
+            "failures": failures,
+        }
+    )
     from bench import report
 
     results["targets"] = report.targets(results)
@@ -196,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     report.write(results, md_path, md_path.with_suffix(".png"))
     log(f"wrote {json_path} and {md_path} in {results['meta']['duration_s']} s")
     for t in results["targets"]:
-        log(f"  {'MET ' if t['met'] else 'MISS' if t['met'] is False else '----'} "
-            f"{t['name']}: {t['value']} (target {t['target']})")
+        log(
+            f"  {'MET ' if t['met'] else 'MISS' if t['met'] is False else '----'} "
+            f"{t['name']}: {t['value']} (target {t['target']})"
+        )
     return 1 if failures else 0
 
 

@@ -28,9 +28,13 @@ def summary_ms(seconds: Iterable[float]) -> dict[str, Any]:
     ms = [s * 1000 for s in seconds]
     if not ms:
         return {"n": 0}
-    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2),
-            "p95_ms": round(pct(ms, 95), 2), "mean_ms": round(statistics.fmean(ms), 2),
-            "max_ms": round(max(ms), 2)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(pct(ms, 95), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "max_ms": round(max(ms), 2),
+    }
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -39,7 +43,7 @@ def cpu_seconds(pid: int) -> float | None:
         raw = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
-    fields = raw[raw.rfind(b")") + 2:].split()
+    fields = raw[raw.rfind(b")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
@@ -98,9 +102,13 @@ def machine_info() -> dict[str, Any]:
                 mem_kb = int(line.split()[1])
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "cpu_model": model or platform.processor(),
-            "memory_gb": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
-            "kernel": platform.release(), "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model or platform.processor(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
 
 
 def load_average() -> list[float]:
@@ -111,8 +119,16 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("aries-cloudagent", "anoncreds", "indy-credx", "aries-askar", "indy-vdr",
-                "httpx", "websockets", "ssi-wallet"):
+    for pkg in (
+        "aries-cloudagent",
+        "anoncreds",
+        "indy-credx",
+        "aries-askar",
+        "indy-vdr",
+        "httpx",
+        "websockets",
+        "ssi-wallet",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -42,13 +42,20 @@ POLICIES = {False: "income-check", True: "income-check-rev"}
 
 
 def _policy_doc(name: str, setting: str, revocable: bool) -> dict[str, Any]:
-    outcomes = {o: [{"webhook": "setting:bench_webhook"}]
-                for o in ("verified", "not_verified", "declined")}
-    return {"name": name, "description": {"en": "Benchmark: income below the social minimum"},
-            "credential": "IncomeStatement", "reveal": [],
-            "prove": ["net_income < social_minimum"],
-            "trusted_issuers": [{"from_setting": setting}], "non_revoked": revocable,
-            "workflow": "none", "actions": outcomes}
+    outcomes = {
+        o: [{"webhook": "setting:bench_webhook"}] for o in ("verified", "not_verified", "declined")
+    }
+    return {
+        "name": name,
+        "description": {"en": "Benchmark: income below the social minimum"},
+        "credential": "IncomeStatement",
+        "reveal": [],
+        "prove": ["net_income < social_minimum"],
+        "trusted_issuers": [{"from_setting": setting}],
+        "non_revoked": revocable,
+        "workflow": "none",
+        "actions": outcomes,
+    }
 
 
 class DecisionSink:
@@ -105,11 +112,15 @@ class DecisionSink:
 
 def income_values(index: int) -> dict[str, str]:
     today = dt.date.today()
-    return {"month": (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"),
-            "net_income_cents": "1234.00 EUR", "gross_income_cents": "2000.00 EUR",
-            "employer_name": "RideCo", "employee_ref": f"B-{index}",
-            "issue_date": (today - dt.timedelta(days=2)).isoformat(),
-            "valid_until": (today + dt.timedelta(days=365)).isoformat()}
+    return {
+        "month": (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"),
+        "net_income_cents": "1234.00 EUR",
+        "gross_income_cents": "2000.00 EUR",
+        "employer_name": "RideCo",
+        "employee_ref": f"B-{index}",
+        "issue_date": (today - dt.timedelta(days=2)).isoformat(),
+        "valid_until": (today + dt.timedelta(days=365)).isoformat(),
+    }
 
 
 def _issuer_class():
@@ -168,21 +179,31 @@ class OursSetup:
         files.mkdir(exist_ok=True)
         for revocable, name in POLICIES.items():
             setting = "trusted_rev" if revocable else "trusted_plain"
-            (files / f"{name}.yaml").write_text(yaml.safe_dump(
-                _policy_doc(name, setting, revocable), sort_keys=False))
+            (files / f"{name}.yaml").write_text(
+                yaml.safe_dump(_policy_doc(name, setting, revocable), sort_keys=False)
+            )
         # A policy nobody consented to (the 10k-wallet measurement answers it by hand).
-        (files / "income-check-manual.yaml").write_text(yaml.safe_dump(
-            _policy_doc("income-check-manual", "trusted_plain", False), sort_keys=False))
+        (files / "income-check-manual.yaml").write_text(
+            yaml.safe_dump(
+                _policy_doc("income-check-manual", "trusted_plain", False), sort_keys=False
+            )
+        )
         agencies = {
-            "employer": {"name": "employer", "label": "RideCo Payroll", "roles": ["issuer"],
-                         "credential_types": [str(EXAMPLES / "credentials" /
-                                                  "income-statement.yaml")]},
-            "municipality": {"name": "municipality", "label": "Municipality of Eindhoven",
-                             "roles": ["verifier"],
-                             "policies": [str(files / f"{n}.yaml") for n in
-                                          (*POLICIES.values(), "income-check-manual")],
-                             "figures": {"social_minimum": [
-                                 {"from": "2000-01-01", "value": "1500.00 EUR"}]}},
+            "employer": {
+                "name": "employer",
+                "label": "RideCo Payroll",
+                "roles": ["issuer"],
+                "credential_types": [str(EXAMPLES / "credentials" / "income-statement.yaml")],
+            },
+            "municipality": {
+                "name": "municipality",
+                "label": "Municipality of Eindhoven",
+                "roles": ["verifier"],
+                "policies": [
+                    str(files / f"{n}.yaml") for n in (*POLICIES.values(), "income-check-manual")
+                ],
+                "figures": {"social_minimum": [{"from": "2000-01-01", "value": "1500.00 EUR"}]},
+            },
         }
         for name, doc in agencies.items():
             (files / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -191,8 +212,9 @@ class OursSetup:
         t0 = time.monotonic()
         with ThreadPoolExecutor(2) as pool:
             started = pool.submit(runtime.start_agency, "employer", self.home)
-            wallet = pool.submit(init_wallet, label="Citizen", genesis=None,
-                                 use_keyring=False, home=self.home)
+            wallet = pool.submit(
+                init_wallet, label="Citizen", genesis=None, use_keyring=False, home=self.home
+            )
             started.result()
             wallet.result()
         self.log(f"  employer agency and citizen wallet up in {time.monotonic() - t0:.1f} s")
@@ -200,21 +222,25 @@ class OursSetup:
             self.ctype = resolve_type(self.employer, "IncomeStatement")
             for revocable in (False, True):
                 t0 = time.monotonic()
-                made = issuer.create_creddef(self.ctype, revocable=revocable,
-                                             registry_size=self.registry_size, timeout=600)
+                made = issuer.create_creddef(
+                    self.ctype, revocable=revocable, registry_size=self.registry_size, timeout=600
+                )
                 self.cred_defs[revocable] = made["cred_def_id"]
-                self.log(f"  employer cred def (revocable={revocable}) in "
-                         f"{time.monotonic() - t0:.1f} s")
+                self.log(
+                    f"  employer cred def (revocable={revocable}) in {time.monotonic() - t0:.1f} s"
+                )
         # The municipality trusts exactly those definitions; its webhooks go to serve.
         path = self.home / "agencies" / "municipality" / "agency.yaml"
         muni = runtime.load_agency("municipality", self.home)
         doc = yaml.safe_load(path.read_text())
         del muni  # its agent posts webhooks to `verifier serve` by itself
-        doc["settings"] = {"trusted_plain": [self.cred_defs[False]],
-                           "trusted_rev": [self.cred_defs[True]],
-                           "bench_webhook": self.sink.url}
+        doc["settings"] = {
+            "trusted_plain": [self.cred_defs[False]],
+            "trusted_rev": [self.cred_defs[True]],
+            "bench_webhook": self.sink.url,
+        }
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        runtime.start_agency("municipality", self.home)      # starts `verifier serve` too
+        runtime.start_agency("municipality", self.home)  # starts `verifier serve` too
         self.municipality = runtime.load_agency("municipality", self.home)
         self.serve_pid = serve.serve_status(self.municipality)["pid"]
         self.open_hub()
@@ -265,10 +291,12 @@ class OursSetup:
         from ssi_wallet.agent import process
         from ssi_wallet.holder.agent import holder_paths
 
-        return {"issuer (employer)": runtime.instance_runtimes(self.employer)[0].pid,
-                "holder (citizen)": process.status(holder_paths(self.home).root).pid,
-                "verifier (municipality)": runtime.instance_runtimes(self.municipality)[0].pid,
-                "verifier serve": self.serve_pid}
+        return {
+            "issuer (employer)": runtime.instance_runtimes(self.employer)[0].pid,
+            "holder (citizen)": process.status(holder_paths(self.home).root).pid,
+            "verifier (municipality)": runtime.instance_runtimes(self.municipality)[0].pid,
+            "verifier serve": self.serve_pid,
+        }
 
     # ---------------------------------------------------------------- connections
 
@@ -287,15 +315,14 @@ class OursSetup:
         from ssi_wallet.holder.connections import connect
         from ssi_wallet.holder.invitations import read_invitation
 
-        with verifier.client_for(self.municipality) as client, \
-                self.holder_client() as holder:
+        with verifier.client_for(self.municipality) as client, self.holder_client() as holder:
             invitation = verifier.create_invitation(self.municipality, client, "BENCH-1")
             conn = connect(holder, read_invitation(invitation["invitation_url"]))
             return self._inviter_side(client, invitation["invi_msg_id"]), conn.id
 
     @staticmethod
     def _inviter_side(client, invi_msg_id: str) -> str:
-        for _ in range(100):     # setup only: the inviter may lag the invitee by a moment
+        for _ in range(100):  # setup only: the inviter may lag the invitee by a moment
             found = client.get("/connections", params={"invitation_msg_id": invi_msg_id})
             for conn in found.get("results") or []:
                 if conn.get("state") in ("active", "completed"):
@@ -310,21 +337,29 @@ class OursSetup:
         from ssi_wallet.holder.consent import grant
         from ssi_wallet.holder.proofs import plan_presentation, present
 
-        self.issue(revocable)          # something to prove
+        self.issue(revocable)  # something to prove
         policy = POLICIES[revocable]
         with self.holder_client() as holder:
-            request = self.holder_hub.expect(on("present_proof_v2_0",
-                                                state="request-received",
-                                                connection_id=self.holder_muni_conn),
-                                             fresh=True)
+            request = self.holder_hub.expect(
+                on(
+                    "present_proof_v2_0",
+                    state="request-received",
+                    connection_id=self.holder_muni_conn,
+                ),
+                fresh=True,
+            )
             _pres_ex_id, done = self._send_request(policy)
             holder_id = request.result(timeout=60)["pres_ex_id"]
             present(holder, plan_presentation(holder, holder_id))
             decided = done.result(timeout=120)
             if decided.get("outcome") != "verified":
                 raise RuntimeError(f"first {policy} proof: {decided.get('outcome')}")
-            grant(holder, connection_id=self.holder_muni_conn, policy=policy,
-                  until=dt.date.today() + dt.timedelta(days=30))
+            grant(
+                holder,
+                connection_id=self.holder_muni_conn,
+                policy=policy,
+                until=dt.date.today() + dt.timedelta(days=30),
+            )
 
     # ---------------------------------------------------------------- one iteration
 
@@ -339,11 +374,16 @@ class OursSetup:
         values = income_values(self._next())
         with _issuer_class().open(self.employer) as issuer, self.holder_client() as holder:
             t0 = time.perf_counter()
-            issuer.issue(employer_conn, self.ctype, values,
-                         cred_def_id=self.cred_defs[revocable], wait=False)
-            offered = self.holder_hub.expect(on(
-                "issue_credential_v2_0", state="offer-received",
-                thread_id=issuer.last_offer["thread_id"]))
+            issuer.issue(
+                employer_conn, self.ctype, values, cred_def_id=self.cred_defs[revocable], wait=False
+            )
+            offered = self.holder_hub.expect(
+                on(
+                    "issue_credential_v2_0",
+                    state="offer-received",
+                    thread_id=issuer.last_offer["thread_id"],
+                )
+            )
             offer_id = offered.result(timeout=120)["cred_ex_id"]
             stored = accept_offer(holder, offer_id, timeout=120)
             elapsed = time.perf_counter() - t0
@@ -356,8 +396,9 @@ class OursSetup:
 
         with verifier.client_for(self.municipality) as client:
             policy = verifier.policy_for(self.municipality, policy_name)
-            sent = verifier.send_request(self.municipality, client, policy,
-                                         connection_id=self.muni_conn)
+            sent = verifier.send_request(
+                self.municipality, client, policy, connection_id=self.muni_conn
+            )
         return sent["pres_ex_id"], self.sink.expect(sent["pres_ex_id"])
 
     def prove(self, revocable: bool, policy: str | None = None) -> float:
@@ -366,8 +407,9 @@ class OursSetup:
         decided = done.result(timeout=120)
         elapsed = time.perf_counter() - t0
         if decided.get("outcome") != "verified":
-            raise RuntimeError(f"proof not verified: {decided.get('outcome')} "
-                               f"{decided.get('summary')}")
+            raise RuntimeError(
+                f"proof not verified: {decided.get('outcome')} {decided.get('summary')}"
+            )
         return elapsed
 
     def iteration(self, revocable: bool):
@@ -381,6 +423,6 @@ class OursSetup:
 
         times = []
         for _ in range(count):
-            connection = self.connect_employer()        # not timed
+            connection = self.connect_employer()  # not timed
             times.append(self.issue(revocable, connection=connection))
         return summary_ms(times)

@@ -39,27 +39,47 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             ours = _get(r, "ours", mode, level, "iterations_per_min")
             stock = _get(r, "stock", mode, level, "iterations_per_min")
             ratio = _ratio(ours, stock)
-            add(f"iterations/min vs stock, {mode}, c={level}", ratio, ">= 1.0 (aim 1.25)",
-                None if ratio is None else ratio >= 1.0)
+            add(
+                f"iterations/min vs stock, {mode}, c={level}",
+                ratio,
+                ">= 1.0 (aim 1.25)",
+                None if ratio is None else ratio >= 1.0,
+            )
         for what in ("issuance", "proof"):
             ours = _get(r, "ours", mode, "1", what, "p50_ms")
             stock = _get(r, "stock", mode, "1", what, "p50_ms")
             ratio = _ratio(ours, stock)
-            add(f"{what} p50 vs stock, {mode}, c=1", ratio, "<= 1.0 (aim 0.8)",
-                None if ratio is None else ratio <= 1.0)
+            add(
+                f"{what} p50 vs stock, {mode}, c=1",
+                ratio,
+                "<= 1.0 (aim 0.8)",
+                None if ratio is None else ratio <= 1.0,
+            )
         ours = _get(r, "ours", mode, "1", "proof", "p50_ms")
         floor = _get(r, "floor", mode, "proof", "p50_ms")
         ratio = _ratio(ours, floor)
-        add(f"proof round trip p50 vs crypto floor, {mode}, c=1", ratio, "<= 1.6",
-            None if ratio is None else ratio <= 1.6)
+        add(
+            f"proof round trip p50 vs crypto floor, {mode}, c=1",
+            ratio,
+            "<= 1.6",
+            None if ratio is None else ratio <= 1.6,
+        )
     answer = _get(r, "ours", "wallet_10k", "answer", "answer_ms")
-    add("10k-credential wallet answers a proof request (ms)", answer, "<= 1000",
-        None if answer is None else answer <= 1000)
+    add(
+        "10k-credential wallet answers a proof request (ms)",
+        answer,
+        "<= 1000",
+        None if answer is None else answer <= 1000,
+    )
     help_ms = _get(r, "ours", "cli", "help_ms")
     add("`ssi-wallet --help` (ms)", help_ms, "< 200", None if help_ms is None else help_ms < 200)
     list_ms = _get(r, "ours", "cli", "credentials_list_ms")
-    add("`ssi-wallet credentials list`, agent up (ms)", list_ms, "< 300",
-        None if list_ms is None else list_ms < 300)
+    add(
+        "`ssi-wallet credentials list`, agent up (ms)",
+        list_ms,
+        "< 300",
+        None if list_ms is None else list_ms < 300,
+    )
     return out
 
 
@@ -72,24 +92,30 @@ def _fmt(v: Any) -> str:
 
 
 def _level_rows(r: dict[str, Any]) -> list[str]:
-    rows = ["| mode | c | who | it/min | issuance p50 / p95 ms | proof p50 / p95 ms | "
-            "CPU s/it total | CPU s/it by process | errors |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| mode | c | who | it/min | issuance p50 / p95 ms | proof p50 / p95 ms | "
+        "CPU s/it total | CPU s/it by process | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for mode in ("plain", "revocable"):
-        levels = sorted(set((_get(r, "ours", mode) or {}).keys())
-                        | set((_get(r, "stock", mode) or {}).keys()), key=int)
+        levels = sorted(
+            set((_get(r, "ours", mode) or {}).keys()) | set((_get(r, "stock", mode) or {}).keys()),
+            key=int,
+        )
         for level in levels:
             for who in ("stock", "ours"):
                 d = _get(r, who, mode, level)
                 if not d:
                     continue
-                by = ", ".join(f"{k} {v:g}" for k, v in d["cpu_s_per_iteration"].items()
-                               if v is not None)
+                by = ", ".join(
+                    f"{k} {v:g}" for k, v in d["cpu_s_per_iteration"].items() if v is not None
+                )
                 rows.append(
                     f"| {mode} | {level} | {who} | {_fmt(d['iterations_per_min'])} | "
                     f"{_fmt(d['issuance'].get('p50_ms'))} / {_fmt(d['issuance'].get('p95_ms'))}"
                     f" | {_fmt(d['proof'].get('p50_ms'))} / {_fmt(d['proof'].get('p95_ms'))} | "
-                    f"{_fmt(d['cpu_s_per_iteration_total'])} | {by} | {d['errors']} |")
+                    f"{_fmt(d['cpu_s_per_iteration_total'])} | {by} | {d['errors']} |"
+                )
     return rows
 
 
@@ -117,68 +143,114 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
     ]
     if meta.get("failures"):
         lines.append(f"- **sections that failed**: {meta['failures']}")
-    lines += ["", "## Targets", "", "| target | value | required | met |",
-              "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | value | required | met |",
+        "| --- | --- | --- | --- |",
+    ]
     for t in r.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         lines.append(f"| {t['name']} | {_fmt(t['value'])} | {t['target']} | {met} |")
-    lines += ["", "## Full iterations (issue + 1-predicate proof)", "",
-              "Concurrency c: c iterations in flight at once over one reused connection per "
-              "agency and ONE citizen wallet (one holder agent), for stock and ours alike; "
-              "the agencies see c parallel citizens' exchanges, the wallet serves them all.",
-              "Issuance: offer sent -> stored in the wallet. Proof: request sent -> verified "
-              "(stock) / -> verified, decided and recorded by `verifier serve`, action fired "
-              "(ours). CPU: utime+stime from /proc per process over the level, divided by "
-              "iterations; `controller` is the benchmark process itself (it plays the "
-              "citizen's CLI and the agencies' staff).", "", *_level_rows(r), "",
-              "![iterations per minute and p50 latencies](performance.png)", ""]
-    lines += ["## Crypto floor (anoncreds in one process, per iteration)", "",
-              "| mode | offer | request | issue | process | present | verify | issuance | "
-              "proof (present+verify) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Full iterations (issue + 1-predicate proof)",
+        "",
+        "Concurrency c: c iterations in flight at once over one reused connection per "
+        "agency and ONE citizen wallet (one holder agent), for stock and ours alike; "
+        "the agencies see c parallel citizens' exchanges, the wallet serves them all.",
+        "Issuance: offer sent -> stored in the wallet. Proof: request sent -> verified "
+        "(stock) / -> verified, decided and recorded by `verifier serve`, action fired "
+        "(ours). CPU: utime+stime from /proc per process over the level, divided by "
+        "iterations; `controller` is the benchmark process itself (it plays the "
+        "citizen's CLI and the agencies' staff).",
+        "",
+        *_level_rows(r),
+        "",
+        "![iterations per minute and p50 latencies](performance.png)",
+        "",
+    ]
+    lines += [
+        "## Crypto floor (anoncreds in one process, per iteration)",
+        "",
+        "| mode | offer | request | issue | process | present | verify | issuance | "
+        "proof (present+verify) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for mode in ("plain", "revocable"):
         f = _get(r, "floor", mode)
         if f:
             s = f["steps"]
-            lines.append(f"| {mode} | " + " | ".join(
-                f"{_fmt(s[k].get('p50_ms'))}" for k in
-                ("offer", "request", "issue", "process", "present", "verify"))
-                + f" | {_fmt(f['issuance'].get('p50_ms'))} | {_fmt(f['proof'].get('p50_ms'))} |")
-    lines += ["", "p50 in ms; cred def (and registry) creation excluded: "
-              + ", ".join(f"{mode} {(_get(r, 'floor', mode) or {}).get('setup_s')}"
-                          for mode in ("plain", "revocable")), ""]
-    lines += ["## Issuance on a fresh connection per credential", "",
-              "ACA-Py caches offers and requests per connection; a new citizen pays the "
-              "credential request on a new connection. Connection set-up not timed.", "",
-              "| who | p50 ms | p95 ms | n |", "| --- | --- | --- | --- |"]
+            lines.append(
+                f"| {mode} | "
+                + " | ".join(
+                    f"{_fmt(s[k].get('p50_ms'))}"
+                    for k in ("offer", "request", "issue", "process", "present", "verify")
+                )
+                + f" | {_fmt(f['issuance'].get('p50_ms'))} | {_fmt(f['proof'].get('p50_ms'))} |"
+            )
+    lines += [
+        "",
+        "p50 in ms; cred def (and registry) creation excluded: "
+        + ", ".join(
+            f"{mode} {(_get(r, 'floor', mode) or {}).get('setup_s')}"
+            for mode in ("plain", "revocable")
+        ),
+        "",
+    ]
+    lines += [
+        "## Issuance on a fresh connection per credential",
+        "",
+        "ACA-Py caches offers and requests per connection; a new citizen pays the "
+        "credential request on a new connection. Connection set-up not timed.",
+        "",
+        "| who | p50 ms | p95 ms | n |",
+        "| --- | --- | --- | --- |",
+    ]
     for who in ("stock", "ours"):
         d = _get(r, who, "fresh_connection_issuance")
         if d:
-            lines.append(f"| {who} | {_fmt(d.get('p50_ms'))} | {_fmt(d.get('p95_ms'))} | "
-                         f"{d.get('n')} |")
+            lines.append(
+                f"| {who} | {_fmt(d.get('p50_ms'))} | {_fmt(d.get('p95_ms'))} | {d.get('n')} |"
+            )
     big = _get(r, "ours", "wallet_10k") or {}
     cli = _get(r, "ours", "cli") or {}
-    lines += ["", "## Citizen's wallet: CLI and 10,000 credentials", "",
-              f"- `ssi-wallet --help`: {_fmt(cli.get('help_ms'))} ms; `ssi-wallet "
-              f"credentials list --json` with the agent up and "
-              f"{_fmt(cli.get('credentials_in_wallet'))} credentials: "
-              f"{_fmt(cli.get('credentials_list_ms'))} ms (median of {cli.get('runs')})",
-              f"- fill: {big.get('fill')} (see `bench/wallet.py`: cloned records, honestly "
-              "described)",
-              f"- answer a proof request with {_fmt(_get(big, 'fill', 'credentials'))} "
-              f"credentials: plan {_fmt(_get(big, 'answer', 'plan_ms'))} ms + present "
-              f"{_fmt(_get(big, 'answer', 'present_ms'))} ms = "
-              f"{_fmt(_get(big, 'answer', 'answer_ms'))} ms; proof round trip under "
-              f"standing consent {_fmt(_get(big, 'answer', 'consent_round_trip_ms'))} ms",
-              f"- `credentials list` with that wallet: "
-              f"{_fmt(_get(big, 'cli', 'credentials_list_ms'))} ms", ""]
+    lines += [
+        "",
+        "## Citizen's wallet: CLI and 10,000 credentials",
+        "",
+        f"- `ssi-wallet --help`: {_fmt(cli.get('help_ms'))} ms wall, "
+        f"{_fmt(cli.get('help_cpu_ms'))} ms CPU; `ssi-wallet credentials list --json` "
+        f"with the agent up and {_fmt(cli.get('credentials_in_wallet'))} credentials: "
+        f"{_fmt(cli.get('credentials_list_ms'))} ms wall, "
+        f"{_fmt(cli.get('credentials_list_cpu_ms'))} ms CPU of the command (median of "
+        f"{cli.get('runs')}; the agent's own work is in the wall time only)",
+        f"- fill: {big.get('fill')} (see `bench/wallet.py`: cloned records, honestly described)",
+        f"- answer a proof request with {_fmt(_get(big, 'fill', 'credentials'))} "
+        f"credentials: plan {_fmt(_get(big, 'answer', 'plan_ms'))} ms + present "
+        f"{_fmt(_get(big, 'answer', 'present_ms'))} ms = "
+        f"{_fmt(_get(big, 'answer', 'answer_ms'))} ms; proof round trip under "
+        f"standing consent {_fmt(_get(big, 'answer', 'consent_round_trip_ms'))} ms",
+        f"- `credentials list` with that wallet: "
+        f"{_fmt(_get(big, 'cli', 'credentials_list_ms'))} ms wall, "
+        f"{_fmt(_get(big, 'cli', 'credentials_list_cpu_ms'))} ms CPU of the command",
+        "",
+    ]
     led = r.get("ledger") or {}
-    lines += ["## Ledger (bench/ledger_bench.py, indy-vdr)", "",
-              "| nodes | write p50 / p95 ms | read p50 / p95 ms |", "| --- | --- | --- |"]
+    lines += [
+        "## Ledger (bench/ledger_bench.py, indy-vdr)",
+        "",
+        "| nodes | write p50 / p95 ms | read p50 / p95 ms |",
+        "| --- | --- | --- |",
+    ]
     for key in ("1_node", "4_nodes"):
         d = led.get(key)
         if d:
-            lines.append(f"| {key} | {d['write_nym']['p50_ms']} / {d['write_nym']['p95_ms']} | "
-                         f"{d['read_get_nym']['p50_ms']} / {d['read_get_nym']['p95_ms']} |")
+            lines.append(
+                f"| {key} | {d['write_nym']['p50_ms']} / {d['write_nym']['p95_ms']} | "
+                f"{d['read_get_nym']['p50_ms']} / {d['read_get_nym']['p95_ms']} |"
+            )
     lines.append("")
     if ATTEMPTS.exists():
         lines += [ATTEMPTS.read_text().rstrip(), ""]
@@ -192,8 +264,11 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
 def chart(r: dict[str, Any], path: Path) -> None:
     from PIL import Image, ImageDraw
 
-    panels = [("iterations / min", "iterations_per_min"), ("issuance p50 ms", "issuance"),
-              ("proof p50 ms", "proof")]
+    panels = [
+        ("iterations / min", "iterations_per_min"),
+        ("issuance p50 ms", "issuance"),
+        ("proof p50 ms", "proof"),
+    ]
     groups = []
     for mode in ("plain", "revocable"):
         for level in sorted((_get(r, "ours", mode) or {}).keys(), key=int):
@@ -211,8 +286,13 @@ def chart(r: dict[str, Any], path: Path) -> None:
         for mode, level in groups:
             for who in ("stock", "ours"):
                 d = _get(r, who, mode, level)
-                v = d.get(key) if key == "iterations_per_min" else _get(d, key, "p50_ms") \
-                    if d else None
+                v = (
+                    d.get(key)
+                    if key == "iterations_per_min"
+                    else _get(d, key, "p50_ms")
+                    if d
+                    else None
+                )
                 values[(mode, level, who)] = v or 0
         vmax = max(values.values()) or 1
         draw.text((pad, top - 22), title + "  (grey: stock ACA-Py, blue: ours)", fill="black")

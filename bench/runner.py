@@ -19,9 +19,15 @@ from bench.common import CpuMeter, load_average, summary_ms
 Iteration = Callable[[int, int], dict[str, float]]
 
 
-def run_level(iteration: Iteration, *, iterations: int, concurrency: int,
-              pids: dict[str, int], label: str, log: Callable[[str], None] = print
-              ) -> dict[str, Any]:
+def run_level(
+    iteration: Iteration,
+    *,
+    iterations: int,
+    concurrency: int,
+    pids: dict[str, int],
+    label: str,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     counter = iter(range(iterations))
     lock = threading.Lock()
     results: list[dict[str, float]] = []
@@ -45,8 +51,7 @@ def run_level(iteration: Iteration, *, iterations: int, concurrency: int,
                 results.append(result)
 
     meter = CpuMeter(pids, include_self="controller")
-    threads = [threading.Thread(target=worker, args=(w,), daemon=True)
-               for w in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(concurrency)]
     load_before = load_average()
     meter.start()
     t0 = time.perf_counter()
@@ -58,19 +63,23 @@ def run_level(iteration: Iteration, *, iterations: int, concurrency: int,
     cpu = meter.stop()
     done = len(results)
     out = {
-        "label": label, "concurrency": concurrency, "iterations": done,
-        "errors": len(errors), "error_samples": errors[:3],
+        "label": label,
+        "concurrency": concurrency,
+        "iterations": done,
+        "errors": len(errors),
+        "error_samples": errors[:3],
         "wall_s": round(wall, 2),
         "iterations_per_min": round(done / wall * 60, 1) if wall and done else 0.0,
         "issuance": summary_ms(r["issuance_s"] for r in results),
         "proof": summary_ms(r["proof_s"] for r in results),
-        "cpu_s_per_iteration": {k: round(v / done, 4) if done else None
-                                for k, v in cpu.items()},
+        "cpu_s_per_iteration": {k: round(v / done, 4) if done else None for k, v in cpu.items()},
         "cpu_s_per_iteration_total": round(sum(cpu.values()) / done, 4) if done else None,
         "load_average_before": load_before,
     }
-    log(f"  {label} c={concurrency}: {done} it, {out['iterations_per_min']}/min, "
+    log(
+        f"  {label} c={concurrency}: {done} it, {out['iterations_per_min']}/min, "
         f"issuance p50 {out['issuance'].get('p50_ms')} ms, proof p50 "
         f"{out['proof'].get('p50_ms')} ms, cpu/it {out['cpu_s_per_iteration_total']} s"
-        + (f", {len(errors)} errors" if errors else ""))
+        + (f", {len(errors)} errors" if errors else "")
+    )
     return out

@@ -28,17 +28,34 @@ from bench.events import EventHub, on
 
 FLAGS = {
     "issuer": ("--auto-accept-requests", "--auto-respond-credential-request"),
-    "holder": ("--auto-accept-invites", "--auto-accept-requests",
-               "--auto-respond-credential-offer", "--auto-store-credential",
-               "--auto-respond-presentation-request"),
+    "holder": (
+        "--auto-accept-invites",
+        "--auto-accept-requests",
+        "--auto-respond-credential-offer",
+        "--auto-store-credential",
+        "--auto-respond-presentation-request",
+    ),
     "verifier": ("--auto-accept-requests", "--auto-verify-presentation"),
 }
 HANDSHAKES = ["https://didcomm.org/didexchange/1.0"]
-ATTRS = ["month", "net_income_cents", "gross_income_cents", "employer_name", "employee_ref",
-         "issue_date", "valid_until"]
-VALUES = {"month": "202610", "net_income_cents": "123400", "gross_income_cents": "200000",
-          "employer_name": "RideCo", "employee_ref": "E-1001", "issue_date": "20261101",
-          "valid_until": "20271101"}
+ATTRS = [
+    "month",
+    "net_income_cents",
+    "gross_income_cents",
+    "employer_name",
+    "employee_ref",
+    "issue_date",
+    "valid_until",
+]
+VALUES = {
+    "month": "202610",
+    "net_income_cents": "123400",
+    "gross_income_cents": "200000",
+    "employer_name": "RideCo",
+    "employee_ref": "E-1001",
+    "issue_date": "20261101",
+    "valid_until": "20271101",
+}
 
 
 def _free_port() -> int:
@@ -52,8 +69,9 @@ class Admin:
 
     def __init__(self, url: str, key: str) -> None:
         self.url, self.key = url, key
-        self.http = httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=120,
-                                 trust_env=False)
+        self.http = httpx.Client(
+            base_url=url, headers={"x-api-key": key}, timeout=120, trust_env=False
+        )
 
     def get(self, path: str, **params: Any) -> Any:
         r = self.http.get(path, params=params or None)
@@ -92,32 +110,63 @@ class StockAgent:
                 self.proc.wait(timeout=10)
 
 
-def start_agent(workdir: Path, role: str, *, genesis: str, tails_url: str | None = None,
-                seed: str | None = None) -> StockAgent:
+def start_agent(
+    workdir: Path, role: str, *, genesis: str, tails_url: str | None = None, seed: str | None = None
+) -> StockAgent:
     workdir.mkdir(parents=True, exist_ok=True)
     inbound, admin_port = _free_port(), _free_port()
     key = secrets.token_hex(16)
-    args = [sys.executable, "-m", "aries_cloudagent", "start",
-            "--label", f"stock-{role}",
-            "--inbound-transport", "http", "127.0.0.1", str(inbound),
-            "--outbound-transport", "http",
-            "--endpoint", f"http://127.0.0.1:{inbound}",
-            "--admin", "127.0.0.1", str(admin_port),
-            "--wallet-type", "askar", "--wallet-name", f"stock-{role}",
-            "--auto-provision", "--log-level", "warning",
-            "--genesis-file", genesis, *FLAGS[role]]
+    args = [
+        sys.executable,
+        "-m",
+        "aries_cloudagent",
+        "start",
+        "--label",
+        f"stock-{role}",
+        "--inbound-transport",
+        "http",
+        "127.0.0.1",
+        str(inbound),
+        "--outbound-transport",
+        "http",
+        "--endpoint",
+        f"http://127.0.0.1:{inbound}",
+        "--admin",
+        "127.0.0.1",
+        str(admin_port),
+        "--wallet-type",
+        "askar",
+        "--wallet-name",
+        f"stock-{role}",
+        "--auto-provision",
+        "--log-level",
+        "warning",
+        "--genesis-file",
+        genesis,
+        *FLAGS[role],
+    ]
     if tails_url:
         args += ["--tails-server-base-url", tails_url, "--tails-server-upload-url", tails_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACAPY_", "SSI_WALLET"))}
-    env.update(ACAPY_HOME=str(workdir), ACAPY_WALLET_KEY=secrets.token_hex(16),
-               ACAPY_ADMIN_API_KEY=key, HOME=str(workdir))
+    env.update(
+        ACAPY_HOME=str(workdir),
+        ACAPY_WALLET_KEY=secrets.token_hex(16),
+        ACAPY_ADMIN_API_KEY=key,
+        HOME=str(workdir),
+    )
     if seed:
         env["ACAPY_WALLET_SEED"] = seed
     log = workdir / "agent.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, env=env, cwd=workdir,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=workdir,
+            start_new_session=True,
+        )
     agent = StockAgent(role, proc, Admin(f"http://127.0.0.1:{admin_port}", key), log)
     deadline = time.monotonic() + 120
     while True:
@@ -156,10 +205,17 @@ class StockSetup:
             self.ledger.register(kp.did, kp.verkey, "ENDORSER")
         try:
             with ThreadPoolExecutor(3) as pool:
-                futures = {role: pool.submit(
-                    start_agent, self.workdir / role, role, genesis=info.genesis_path,
-                    tails_url=info.tails_server_url if role == "issuer" else None,
-                    seed=seeds.get(role)) for role in ("issuer", "holder", "verifier")}
+                futures = {
+                    role: pool.submit(
+                        start_agent,
+                        self.workdir / role,
+                        role,
+                        genesis=info.genesis_path,
+                        tails_url=info.tails_server_url if role == "issuer" else None,
+                        seed=seeds.get(role),
+                    )
+                    for role in ("issuer", "holder", "verifier")
+                }
                 for role, fut in futures.items():
                     self.agents[role] = fut.result()
             for role, agent in self.agents.items():
@@ -183,30 +239,37 @@ class StockSetup:
     def connect(self, role: str) -> str:
         """A new connection role -> holder; returns the role's connection id."""
         agent, holder = self.agents[role], self.agents["holder"]
-        inv = agent.admin.post("/out-of-band/create-invitation",
-                               {"handshake_protocols": HANDSHAKES, "use_public_did": False},
-                               auto_accept="true")
-        waiting = self.hubs[role].expect(on("connections", invitation_msg_id=inv["invi_msg_id"],
-                                            state=("active", "completed")))
-        holder.admin.post("/out-of-band/receive-invitation", inv["invitation"],
-                          auto_accept="true")
+        inv = agent.admin.post(
+            "/out-of-band/create-invitation",
+            {"handshake_protocols": HANDSHAKES, "use_public_did": False},
+            auto_accept="true",
+        )
+        waiting = self.hubs[role].expect(
+            on("connections", invitation_msg_id=inv["invi_msg_id"], state=("active", "completed"))
+        )
+        holder.admin.post("/out-of-band/receive-invitation", inv["invitation"], auto_accept="true")
         return waiting.result(timeout=60)["connection_id"]
 
     def make_cred_def(self, revocable: bool, registry_size: int) -> str:
         issuer = self.agents["issuer"].admin
         if not hasattr(self, "schema_id"):
-            self.schema_id = issuer.post("/schemas", {
-                "schema_name": "IncomeStatement", "schema_version": "1.0",
-                "attributes": ATTRS})["sent"]["schema_id"]
-        body: dict[str, Any] = {"schema_id": self.schema_id, "support_revocation": revocable,
-                                "tag": "revocable" if revocable else "default"}
+            self.schema_id = issuer.post(
+                "/schemas",
+                {"schema_name": "IncomeStatement", "schema_version": "1.0", "attributes": ATTRS},
+            )["sent"]["schema_id"]
+        body: dict[str, Any] = {
+            "schema_id": self.schema_id,
+            "support_revocation": revocable,
+            "tag": "revocable" if revocable else "default",
+        }
         if revocable:
             body["revocation_registry_size"] = registry_size
         cred_def_id = issuer.post("/credential-definitions", body)["sent"][
-            "credential_definition_id"]
+            "credential_definition_id"
+        ]
         if revocable:
             deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:   # setup only, not measured
+            while time.monotonic() < deadline:  # setup only, not measured
                 try:
                     active = issuer.get(f"/revocation/active-registry/{cred_def_id}")
                     if active.get("result", {}).get("state") == "active":
@@ -225,15 +288,22 @@ class StockSetup:
         """Offer -> stored in the holder's wallet (holder's record `done`), seconds."""
         issuer = self.agents["issuer"].admin
         t0 = time.perf_counter()
-        record = issuer.post("/issue-credential-2.0/send-offer", {
-            "connection_id": connection_id or self.conn["issuer"], "auto_issue": True,
-            "auto_remove": True,
-            "credential_preview": {"@type": "issue-credential/2.0/credential-preview",
-                                   "attributes": [{"name": k, "value": v}
-                                                  for k, v in VALUES.items()]},
-            "filter": {"indy": {"cred_def_id": cred_def_id}}})
-        done = self.hubs["holder"].expect(on("issue_credential_v2_0",
-                                             thread_id=record["thread_id"], state="done"))
+        record = issuer.post(
+            "/issue-credential-2.0/send-offer",
+            {
+                "connection_id": connection_id or self.conn["issuer"],
+                "auto_issue": True,
+                "auto_remove": True,
+                "credential_preview": {
+                    "@type": "issue-credential/2.0/credential-preview",
+                    "attributes": [{"name": k, "value": v} for k, v in VALUES.items()],
+                },
+                "filter": {"indy": {"cred_def_id": cred_def_id}},
+            },
+        )
+        done = self.hubs["holder"].expect(
+            on("issue_credential_v2_0", thread_id=record["thread_id"], state="done")
+        )
         done.result(timeout=120)
         return time.perf_counter() - t0
 
@@ -242,31 +312,49 @@ class StockSetup:
         verifier = self.agents["verifier"].admin
         now = int(time.time())
         request: dict[str, Any] = {
-            "name": "income-check", "version": "1.0", "requested_attributes": {},
-            "requested_predicates": {"income": {
-                "name": "net_income_cents", "p_type": "<", "p_value": 150000,
-                "restrictions": [{"cred_def_id": cred_def_id}]}}}
+            "name": "income-check",
+            "version": "1.0",
+            "requested_attributes": {},
+            "requested_predicates": {
+                "income": {
+                    "name": "net_income_cents",
+                    "p_type": "<",
+                    "p_value": 150000,
+                    "restrictions": [{"cred_def_id": cred_def_id}],
+                }
+            },
+        }
         if revocable:
             request["non_revoked"] = {"from": now, "to": now}
         t0 = time.perf_counter()
-        record = verifier.post("/present-proof-2.0/send-request", {
-            "connection_id": self.conn["verifier"], "auto_verify": True, "auto_remove": True,
-            "presentation_request": {"indy": request}})
-        done = self.hubs["verifier"].expect(on(
-            "present_proof_v2_0", pres_ex_id=record["pres_ex_id"], state=("done", "abandoned")))
+        record = verifier.post(
+            "/present-proof-2.0/send-request",
+            {
+                "connection_id": self.conn["verifier"],
+                "auto_verify": True,
+                "auto_remove": True,
+                "presentation_request": {"indy": request},
+            },
+        )
+        done = self.hubs["verifier"].expect(
+            on("present_proof_v2_0", pres_ex_id=record["pres_ex_id"], state=("done", "abandoned"))
+        )
         payload = done.result(timeout=120)
         elapsed = time.perf_counter() - t0
         if payload.get("verified") != "true":
-            raise RuntimeError(f"stock proof not verified: {payload.get('state')} "
-                               f"{payload.get('error_msg')}")
+            raise RuntimeError(
+                f"stock proof not verified: {payload.get('state')} {payload.get('error_msg')}"
+            )
         return elapsed
 
     def iteration(self, revocable: bool):
         cred_def_id = self.cred_defs[revocable]
 
         def run(_worker: int, _index: int) -> dict[str, float]:
-            return {"issuance_s": self.issue(cred_def_id),
-                    "proof_s": self.prove(cred_def_id, revocable)}
+            return {
+                "issuance_s": self.issue(cred_def_id),
+                "proof_s": self.prove(cred_def_id, revocable),
+            }
 
         return run
 
@@ -276,6 +364,6 @@ class StockSetup:
         cred_def_id = self.cred_defs[revocable]
         times = []
         for _ in range(count):
-            connection_id = self.connect("issuer")   # not timed
+            connection_id = self.connect("issuer")  # not timed
             times.append(self.issue(cred_def_id, connection_id))
         return summary_ms(times)

@@ -27,27 +27,39 @@ from bench.events import on
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _cli(home: Path, *args: str) -> float:
+def _cli(home: Path, *args: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of one `ssi-wallet ARGS`."""
+    import resource
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSI_WALLET_")}
     env.update({"SSI_WALLET_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
     exe = ROOT / ".venv" / "bin" / "ssi-wallet"
     cmd = [str(exe)] if exe.exists() else ["ssi-wallet"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([*cmd, *args], capture_output=True, env=env, timeout=600)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"ssi-wallet {' '.join(args)}: {proc.stderr.decode()[-300:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def cli_latency(home: Path, runs: int) -> dict[str, Any]:
-    """Wall time of `ssi-wallet --help` and `credentials list` (agent up), median of runs."""
-    _cli(home, "--help")                                  # warm the page cache once
+    """Wall time (and the command's own CPU time, which the machine's load does not
+    inflate) of `ssi-wallet --help` and `credentials list` (agent up), medians."""
+    _cli(home, "--help")  # warm the page cache once
     helps = [_cli(home, "--help") for _ in range(runs)]
     lists = [_cli(home, "credentials", "list", "--json") for _ in range(runs)]
-    return {"help_ms": round(statistics.median(helps) * 1000, 1),
-            "credentials_list_ms": round(statistics.median(lists) * 1000, 1),
-            "runs": runs}
+    ms = lambda xs, i: round(statistics.median(x[i] for x in xs) * 1000, 1)  # noqa: E731
+    return {
+        "help_ms": ms(helps, 0),
+        "help_cpu_ms": ms(helps, 1),
+        "credentials_list_ms": ms(lists, 0),
+        "credentials_list_cpu_ms": ms(lists, 1),
+        "runs": runs,
+    }
 
 
 class _Row:
@@ -65,8 +77,9 @@ async def _clone(store_uri: str, key: str, target: int, cred_def_id: str) -> dic
     store = await Store.open(store_uri, "raw", key)
     try:
         async with store.session() as session:
-            creds = [_Row(e) for e in await session.fetch_all(
-                "credential", {"cred_def_id": cred_def_id})]
+            creds = [
+                _Row(e) for e in await session.fetch_all("credential", {"cred_def_id": cred_def_id})
+            ]
             details = [_Row(e) for e in await session.fetch_all("indy_cred_ex_v20")]
             exchanges = {r.name: r for r in map(_Row, await session.fetch_all("cred_ex_v20"))}
             have = await session.count("credential")
@@ -90,21 +103,29 @@ async def _clone(store_uri: str, key: str, target: int, cred_def_id: str) -> dic
                     await txn.insert("credential", cred_id, src.value, tags=src.tags)
                     ex_value = json.loads(exchange.value)
                     ex_value["thread_id"] = thread
-                    ex_tags = {k: (thread if "thread_id" in k else v)
-                               for k, v in exchange.tags.items()}
+                    ex_tags = {
+                        k: (thread if "thread_id" in k else v) for k, v in exchange.tags.items()
+                    }
                     await txn.insert("cred_ex_v20", ex_id, json.dumps(ex_value), tags=ex_tags)
                     d_value = json.loads(detail.value)
                     d_value.update(cred_ex_id=ex_id, cred_id_stored=cred_id)
-                    d_tags = {k: (ex_id if "cred_ex_id" in k else v)
-                              for k, v in detail.tags.items()}
-                    await txn.insert("indy_cred_ex_v20", detail_id, json.dumps(d_value),
-                                     tags=d_tags)
+                    d_tags = {
+                        k: (ex_id if "cred_ex_id" in k else v) for k, v in detail.tags.items()
+                    }
+                    await txn.insert(
+                        "indy_cred_ex_v20", detail_id, json.dumps(d_value), tags=d_tags
+                    )
                     added += 1
                 await txn.commit()
         async with store.session() as session:
             total = await session.count("credential")
-        return {"before": have, "added": added, "credentials": total,
-                "templates": len(templates), "fill_s": round(time.perf_counter() - t0, 1)}
+        return {
+            "before": have,
+            "added": added,
+            "credentials": total,
+            "templates": len(templates),
+            "fill_s": round(time.perf_counter() - t0, 1),
+        }
     finally:
         await store.close()
 
@@ -119,8 +140,9 @@ def fill(setup, target: int) -> dict[str, Any]:
     setup.close_hub()
     process.stop(paths.root)
     try:
-        result = asyncio.run(_clone(paths.store_uri, load_wallet_key(paths.root), target,
-                                    setup.cred_defs[False]))
+        result = asyncio.run(
+            _clone(paths.store_uri, load_wallet_key(paths.root), target, setup.cred_defs[False])
+        )
     finally:
         t0 = time.perf_counter()
         ensure_agent(setup.home)
@@ -138,9 +160,14 @@ def answer_times(setup, runs: int) -> dict[str, Any]:
     plans, presents, totals, trips = [], [], [], []
     with setup.holder_client() as holder:
         for _ in range(runs):
-            arrived = setup.holder_hub.expect(on("present_proof_v2_0", state="request-received",
-                                                 connection_id=setup.holder_muni_conn),
-                                              fresh=True)
+            arrived = setup.holder_hub.expect(
+                on(
+                    "present_proof_v2_0",
+                    state="request-received",
+                    connection_id=setup.holder_muni_conn,
+                ),
+                fresh=True,
+            )
             _pres_ex_id, decided = setup._send_request("income-check-manual")
             request_id = arrived.result(timeout=300)["pres_ex_id"]
             t0 = time.perf_counter()
@@ -155,6 +182,11 @@ def answer_times(setup, runs: int) -> dict[str, Any]:
         for _ in range(runs):
             trips.append(setup.prove(False))
     med = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
-    return {"plan_ms": med(plans), "present_ms": med(presents), "answer_ms": med(totals),
-            "consent_round_trip_ms": med(trips), "runs": runs,
-            "candidates_cap": 1000}
+    return {
+        "plan_ms": med(plans),
+        "present_ms": med(presents),
+        "answer_ms": med(totals),
+        "consent_round_trip_ms": med(trips),
+        "runs": runs,
+        "candidates_cap": 1000,
+    }
