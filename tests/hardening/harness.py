@@ -1,0 +1,289 @@
+"""A whole small deployment for the soak, crash and secrets runs, all real processes:
+an embedded ledger (1 node), one project agency (issuer + verifier, ACA-Py under our
+supervisor) and one citizen wallet (our CLI and its ACA-Py agent), connected.
+
+Used by `scripts/soak.py`, `scripts/crash_runs.py` and the bounded crash test. Every
+step goes through the real CLI (`python -m ssi_wallet`), except reading an agent's
+records, which uses its admin API with the key from its 0600 runtime file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.plugins.cli import CliResult, run_ssi_wallet
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "hardening harness passphrase (test only)"
+ENV = {"SSI_WALLET_PASSPHRASE": PASSPHRASE}
+INCOME = {
+    "month": "2026-10",
+    "net_income_cents": "1234.00 EUR",
+    "gross_income_cents": "1600.00 EUR",
+    "employer_name": "Town",
+    "issue_date": "2026-11-01",
+    "valid_until": "2030-12-31",
+}
+
+
+class StepFailed(AssertionError):
+    pass
+
+
+class Home:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
+        return run_ssi_wallet(self.path, *args, env=ENV, timeout=timeout)
+
+    def json(self, *args: str, timeout: float = 180) -> Any:
+        result = self(*args, "--json", timeout=timeout)
+        if result.returncode != 0:
+            raise StepFailed(
+                f"ssi-wallet {' '.join(args[:3])} exited {result.returncode}: "
+                f"{result.stderr.strip()[-300:]}"
+            )
+        return result.json()
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 90.0, interval: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise StepFailed("timed out waiting")
+        time.sleep(interval)
+
+
+def rss_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Stack:
+    """Ledger + agency `town` + citizen wallet, connected; see the module docstring."""
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self.work = Path(workdir or tempfile.mkdtemp(prefix="ssi-hardening-"))
+        self.agency = Home(self.work / "agency-home")
+        self.wallet = Home(self.work / "citizen-home")
+        self.ledger = None
+        self.connection = ""  # the agency's connection id to the citizen
+        self.holder_connection = ""  # the wallet's
+
+    # ------------------------------------------------------------------ set-up
+    def start(self) -> Stack:
+        from ssi_wallet.ledger.keys import KeyPair
+        from ssi_wallet.ledger.service import LedgerService
+
+        self.ledger = LedgerService(self.work / "ledger")
+        info = self.ledger.start(nodes=1, exit_with_pid=os.getpid())
+        seed = os.urandom(16).hex()
+        keys = KeyPair.from_seed(seed)
+        self.ledger.register(keys.did, keys.verkey, "ENDORSER")
+        files = self.work / "operator"
+        files.mkdir(mode=0o700)
+        (files / "did.seed").write_text(seed + "\n")
+        (files / "did.seed").chmod(0o600)
+        (files / "fresh.yaml").write_text(
+            "name: fresh\ncredential: IncomeStatement\nreveal: [month]\n"
+            "prove:\n  - net_income < 1500.00 EUR\n"
+            f"trusted_issuers:\n  - did: {keys.did}\nnon_revoked: false\n"
+        )
+        (files / "town.yaml").write_text(
+            "name: town\nlabel: Town hall\nroles: [issuer, verifier]\ncredential_types:\n"
+            f"  - {ROOT / 'examples' / 'credentials' / 'income-statement.yaml'}\n"
+            f"policies:\n  - {files / 'fresh.yaml'}\n"
+        )
+        for home in (self.agency, self.wallet):
+            home("config", "set", "ledger.genesis", info.genesis_path).check()
+            home("config", "set", "ledger.tails_server_url", info.tails_server_url).check()
+        self.agency.json(
+            "agency",
+            "init",
+            "town",
+            "--from",
+            str(files / "town.yaml"),
+            "--seed-file",
+            str(files / "did.seed"),
+        )
+        self.agency.json("agency", "start", "town")
+        self.wallet.json("init", "--label", "Jan", "--no-keyring")
+        invitation = self.agency.json("issuer", "invite", "--agency", "town")
+        self.holder_connection = self.wallet.json("connect", invitation["invitation_url"])[
+            "connection_id"
+        ]
+
+        def agency_side():
+            found = self.agency.json(
+                "issuer",
+                "connections",
+                "list",
+                "--agency",
+                "town",
+                "--invitation",
+                invitation["invi_msg_id"],
+            )
+            return (
+                found[0]["connection_id"]
+                if found and found[0]["state"] in ("active", "completed")
+                else None
+            )
+
+        self.connection = eventually(agency_side)
+        self.agency.json(
+            "issuer", "creddef", "create", "IncomeStatement", "--agency", "town", timeout=300
+        )
+        return self
+
+    def stop(self) -> None:
+        self.wallet("agent", "stop")
+        self.agency("agency", "stop", "town")
+        if self.ledger is not None:
+            self.ledger.stop()
+
+    # ------------------------------------------------------------------ processes
+    def _runtime(self, root: Path) -> dict[str, Any] | None:
+        path = root / "run" / "agent.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    @property
+    def holder_root(self) -> Path:
+        return self.wallet.path / "holder"
+
+    @property
+    def agency_root(self) -> Path:
+        found = sorted((self.agency.path / "agencies").rglob("run/agent.json"))
+        return found[0].parent.parent
+
+    def pids(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, root in (("holder agent", self.holder_root), ("agency agent", self.agency_root)):
+            runtime = self._runtime(root)
+            if runtime:
+                out[name] = runtime["pid"]
+        ledger_pid = self.ledger.pid() if self.ledger else None
+        if ledger_pid:
+            out["ledger"] = ledger_pid
+        return out
+
+    def kill_holder(self) -> int:
+        runtime = self._runtime(self.holder_root)
+        assert runtime, "the holder agent is not running"
+        os.kill(runtime["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{runtime['pid']}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return runtime["pid"]
+
+    def agency_admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        runtime = self._runtime(self.agency_root)
+        response = httpx.request(
+            method,
+            runtime["admin_url"] + path,
+            headers={"x-api-key": runtime["api_key"]},
+            timeout=60,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    # ------------------------------------------------------------------ steps
+    def offer(self, employee_ref: str) -> str:
+        args = [
+            "issuer",
+            "issue",
+            "--agency",
+            "town",
+            "--connection",
+            self.connection,
+            "--type",
+            "IncomeStatement",
+            "--no-wait",
+        ]
+        for name, value in {**INCOME, "employee_ref": employee_ref}.items():
+            args += ["--attr", f"{name}={value}"]
+        return self.agency.json(*args)["cred_ex_id"]
+
+    def wallet_offer(self) -> dict[str, Any]:
+        return eventually(lambda: self.wallet.json("offers", "list"))[0]
+
+    def credentials_with(self, employee_ref: str) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in self.wallet.json("credentials", "list")
+            if c["attributes"].get("employee_ref") == employee_ref
+        ]
+
+    def request(self) -> str:
+        return self.agency.json(
+            "verifier",
+            "request",
+            "--agency",
+            "town",
+            "--policy",
+            "fresh",
+            "--connection",
+            self.connection,
+        )["pres_ex_id"]
+
+    def wallet_request(self) -> dict[str, Any]:
+        return eventually(lambda: self.wallet.json("requests", "list"))[0]
+
+    def verifier_record(self, pres_ex_id: str) -> dict[str, Any]:
+        return self.agency_admin("GET", f"/present-proof-2.0/records/{pres_ex_id}")
+
+    def issuer_record(self, cred_ex_id: str) -> dict[str, Any]:
+        return self.agency_admin("GET", f"/issue-credential-2.0/records/{cred_ex_id}")
+
+    def iteration(self, number: int) -> dict[str, float]:
+        """One full iteration: issue (offered, accepted, stored) and a 1-predicate proof
+        (requested, presented, verified). Returns its step times in seconds."""
+        times: dict[str, float] = {}
+        start = time.monotonic()
+        ref = f"soak-{number}"
+        cred_ex_id = self.offer(ref)
+        offer = self.wallet_offer()
+        self.wallet.json("offers", "accept", offer["id"])
+        if len(self.credentials_with(ref)) != 1:
+            raise StepFailed(f"iteration {number}: credential not stored exactly once")
+        eventually(
+            lambda: (
+                self.issuer_record(cred_ex_id)["cred_ex_record"]["state"]
+                in ("done", "credential-issued")
+            )
+        )
+        times["issue"] = time.monotonic() - start
+        start = time.monotonic()
+        pres_ex_id = self.request()
+        request = self.wallet_request()
+        self.wallet.json("requests", "present", request["id"], "--yes")
+        record = eventually(
+            lambda: (lambda r: r if r["state"] in ("done", "abandoned") else None)(
+                self.verifier_record(pres_ex_id)
+            )
+        )
+        if record["state"] != "done" or record.get("verified") != "true":
+            raise StepFailed(
+                f"iteration {number}: proof {record['state']} verified={record.get('verified')}"
+            )
+        times["proof"] = time.monotonic() - start
+        return times

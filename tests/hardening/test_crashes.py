@@ -1,0 +1,40 @@
+"""Bounded crash runs for CI (the 100-run version is scripts/crash_runs.py): kill -9 of the
+citizen's holder agent once at each stage of issuance and presentation, then a restart;
+no credential lost or duplicated, every exchange completed or cleanly abandoned."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.harness import Stack
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "crash_runs.py"
+
+
+def _crash_module():
+    spec = importlib.util.spec_from_file_location("crash_runs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(tmp_path_factory.mktemp("crash")).start()
+    yield stack
+    stack.stop()
+
+
+def test_holder_killed_at_each_stage_loses_and_duplicates_nothing(stack: Stack) -> None:
+    crash = _crash_module()
+    summary = crash.crash_runs(len(crash.STAGES), seed=8, stack=stack)
+    assert summary["duplicates"] == 0
+    assert summary["lost"] == 0
+    failed = [r for r in summary["results"] if not r.get("ok")]
+    assert not failed, failed
