@@ -54,8 +54,28 @@ class Connection:
         return {"connection_id": self.id, **{k: v for k, v in asdict(self).items() if k != "id"}}
 
 
+class IssuedBy:
+    """What a credential definition id and schema id say about who issued what."""
+
+    cred_def_id: str | None
+    schema_id: str | None
+
+    @property
+    def issuer_did(self) -> str | None:
+        return issuer_did_of(self.cred_def_id)
+
+    @property
+    def credential_type(self) -> str | None:
+        return schema_name_of(self.schema_id)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)  # type: ignore[call-overload]
+        doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
+        return doc
+
+
 @dataclass(frozen=True)
-class Offer:
+class Offer(IssuedBy):
     id: str
     connection_id: str | None
     state: str
@@ -83,22 +103,10 @@ class Offer:
             comment=offer.get("comment"),
         )
 
-    @property
-    def issuer_did(self) -> str | None:
-        return issuer_did_of(self.cred_def_id)
-
-    @property
-    def credential_type(self) -> str | None:
-        return schema_name_of(self.schema_id)
-
-    def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
-        return doc
 
 
 @dataclass(frozen=True)
-class Credential:
+class Credential(IssuedBy):
     id: str
     cred_def_id: str
     schema_id: str
@@ -123,18 +131,6 @@ class Credential:
     def revocable(self) -> bool:
         return bool(self.rev_reg_id)
 
-    @property
-    def issuer_did(self) -> str | None:
-        return issuer_did_of(self.cred_def_id)
-
-    @property
-    def credential_type(self) -> str | None:
-        return schema_name_of(self.schema_id)
-
-    def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
-        return doc
 
 
 @dataclass(frozen=True)

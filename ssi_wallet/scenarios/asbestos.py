@@ -39,9 +39,7 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     today = dt.date.today()
     narrator.intro()
     with narrator.step("setup", "system") as step:
-        world.ledger()
-        world.prepare(sys.modules[__name__])
-        citizen = world.citizen(CITIZEN)
+        citizen = world.set_stage(sys.modules[__name__])
         step.outcome = "ledger, lung specialist, SVB and the citizen's wallet are ready"
     case_ref = f"TAS-{today:%Y%m%d}-{world.run_id}"
     with narrator.step("publish-scheme", "svb") as step:

@@ -29,9 +29,7 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     today = dt.date.today()
     narrator.intro()
     with narrator.step("setup", "system") as step:
-        world.ledger()
-        world.prepare(sys.modules[__name__])
-        citizen = world.citizen(CITIZEN)
+        citizen = world.set_stage(sys.modules[__name__])
         step.outcome = "ledger, municipality, CJIB and the citizen's wallet are ready"
     with narrator.step("connect-municipality", "citizen"):
         _, municipality_conn = world.connect_to_issuer("municipality", citizen)

@@ -42,9 +42,7 @@ def run(world: World, narrator: Narrator, *, months: int = 3) -> dict[str, Any]:
     today = dt.date.today()
     narrator.intro()
     with narrator.step("setup", "system") as step:
-        world.ledger()
-        world.prepare(sys.modules[__name__])
-        citizen = world.citizen(CITIZEN)
+        citizen = world.set_stage(sys.modules[__name__])
         step.outcome = "ledger, employer, municipality and the citizen's wallet are ready"
     with narrator.step("connect-employer", "citizen"):
         _, employer_conn = world.connect_to_issuer("employer", citizen)

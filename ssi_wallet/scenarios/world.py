@@ -93,6 +93,13 @@ class World:
             list(pool.map(lambda n: start_agency(n, self.home), names))
         self.started.extend(n for n in names if n not in self.started)
 
+    def set_stage(self, scenario: Any):
+        """A scenario's first step: the ledger, what it needs (ready at once when the
+        runner prepared it), and a client of the citizen's wallet."""
+        self.ledger()
+        self.prepare(scenario)
+        return self.citizen(scenario.CITIZEN)
+
     def prepare(self, *scenarios: Any) -> None:
         """Everything the scenarios need, made ready at once: their agencies set up, told
         whom to trust, started in parallel, and the issuers' credential definitions made
