@@ -457,16 +457,17 @@ def test_revoked_certificate_shows_revoked_in_the_wallet(
     assert again["changed"] is False
 
 
-def test_agency_stop_and_status(agencies: Home, tmp_path: Path):
-    # A third agency, to stop without disturbing the shared ones.
-    (tmp_path / "x.yaml").write_text("name: x\nroles: [issuer]\n")
-    agencies.json("agency", "init", "scratch", "--from", str(tmp_path / "x.yaml"))
-    assert agencies.json("agency", "start", "scratch")["running"] is True
-    stopped = agencies.json("agency", "stop", "scratch")
+def test_agency_stop_and_status(agencies: Home):
+    # The debt agency is done with (revocation ran before): stop it, see it stopped, and
+    # see that issuing now says how to start it.
+    stopped = agencies.json("agency", "stop", "debt")
     assert stopped["stopped"] == [True]
-    status = agencies.json("agency", "status", "scratch")
+    status = agencies.json("agency", "status", "debt")
     assert status["running"] is False and status["did"]
-    assert agencies.json("agency", "stop", "scratch")["stopped"] == [False]
+    assert agencies.json("agency", "stop", "debt")["stopped"] == [False]
+    refused = agencies("issuer", "credentials", "list", "--agency", "debt", "--json")
+    assert refused.returncode == 1
+    assert refused.json()["error"]["hint"] == "start it with: ssi-wallet agency start debt"
 
 
 def test_a_row_sent_just_before_a_crash_is_not_sent_again(
