@@ -9,8 +9,10 @@ the first two seconds of the citizen's command, so across runs they hit every st
 before send-request, after it, while the credential/presentation is on its way):
   offer-received      the offer is in the wallet; kill; restart; accept
   accept-in-flight    `offers accept` running; kill; restart; finish or re-accept
+  after-send-request  killed the moment the holder's record says request-sent
   request-received    the proof request is in the wallet; kill; restart; present
   present-in-flight   `requests present` running; kill; restart; finish or re-present
+  after-send-presentation  killed the moment the holder's record says presentation-sent
 After each run, checked: the credential of that run is in the wallet exactly once (or,
 for an abandoned exchange, not at all and the offer can be taken again); a proof request
 is verified at most once and ends verified or cleanly abandoned; nothing of earlier runs
@@ -32,7 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.hardening.harness import ENV, Stack, StepFailed, eventually  # noqa: E402
 from tests.plugins.cli import cli_env  # noqa: E402
 
-STAGES = ("offer-received", "accept-in-flight", "request-received", "present-in-flight")
+STAGES = (
+    "offer-received",
+    "accept-in-flight",
+    "after-send-request",
+    "request-received",
+    "present-in-flight",
+    "after-send-presentation",
+)
+ISSUANCE = ("offer-received", "accept-in-flight", "after-send-request")
 
 
 def _background(stack: Stack, *args: str) -> subprocess.Popen[str]:
@@ -55,6 +65,27 @@ def _finish(proc: subprocess.Popen[str]) -> dict:
     }
 
 
+def _wait_holder_state(stack: Stack, path: str, states: tuple[str, ...]) -> None:
+    """Poll the holder agent's own record until it reaches one of `states` (then the
+    caller kills it at once)."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runtime = stack._runtime(stack.holder_root)
+        try:
+            record = httpx.get(
+                runtime["admin_url"] + path, timeout=5, headers={"x-api-key": runtime["api_key"]}
+            ).json()
+            state = record.get("cred_ex_record", record).get("state")
+            if state in states:
+                return
+        except (httpx.HTTPError, ValueError, TypeError, KeyError):
+            pass
+        time.sleep(0.02)
+    raise StepFailed(f"the holder never reached {states}")
+
+
 def _restart(stack: Stack) -> float:
     started = time.monotonic()
     stack.wallet.json("agent", "start", timeout=240)
@@ -71,7 +102,14 @@ def issuance_run(stack: Stack, number: int, stage: str, rng: random.Random) -> d
         stack.kill_holder()
     else:
         proc = _background(stack, "offers", "accept", offer["id"])
-        time.sleep(rng.uniform(0.0, 2.0))
+        if stage == "after-send-request":
+            _wait_holder_state(
+                stack,
+                f"/issue-credential-2.0/records/{offer['id']}",
+                ("request-sent", "credential-received", "done"),
+            )
+        else:
+            time.sleep(rng.uniform(0.0, 2.0))
         stack.kill_holder()
         outcome["cli"] = _finish(proc)
     outcome["restart_s"] = round(_restart(stack), 1)
@@ -112,7 +150,12 @@ def presentation_run(stack: Stack, number: int, stage: str, rng: random.Random) 
         stack.kill_holder()
     else:
         proc = _background(stack, "requests", "present", request["id"], "--yes")
-        time.sleep(rng.uniform(0.0, 2.0))
+        if stage == "after-send-presentation":
+            _wait_holder_state(
+                stack, f"/present-proof-2.0/records/{request['id']}", ("presentation-sent", "done")
+            )
+        else:
+            time.sleep(rng.uniform(0.0, 2.0))
         stack.kill_holder()
         outcome["cli"] = _finish(proc)
     outcome["restart_s"] = round(_restart(stack), 1)
@@ -150,7 +193,7 @@ def crash_runs(
         for number in range(1, runs + 1):
             stage = stages[(number - 1) % len(stages)]
             try:
-                if stage in ("offer-received", "accept-in-flight"):
+                if stage in ISSUANCE:
                     outcome = issuance_run(stack, number, stage, rng)
                 else:
                     outcome = presentation_run(stack, number, stage, rng)
