@@ -333,6 +333,33 @@ def test_issue_waits_until_the_citizen_stored_it(
     assert issued["cred_ex_id"] in {r["cred_ex_id"] for r in listed}
 
 
+def test_issue_no_wait_then_the_list_catches_up(
+    agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str]
+):
+    args = [a for k, v in INCOME.items() for a in ("--attr", f"{k}={v}")]
+    offered = agencies.json(
+        "issuer",
+        "issue",
+        "--agency",
+        "employer",
+        "--connection",
+        employer_connections[1],
+        "--type",
+        "IncomeStatement",
+        "--no-wait",
+        *args,
+    )
+    assert offered["issued"] is False and offered["state"] == "offer-sent"
+    offer = _eventually(lambda: wallet.json("offers", "list"))[0]
+    assert wallet.json("offers", "accept", offer["id"])["stored"] is True
+
+    def state():
+        rows = agencies.json("issuer", "credentials", "list", "--agency", "employer")
+        return {r["cred_ex_id"]: r["state"] for r in rows}[offered["cred_ex_id"]] == "done"
+
+    _eventually(state, timeout=30)
+
+
 def _batch_file(path: Path, connections: list[str]) -> Path:
     columns = ["connection_id", "row_id", *INCOME]
     with path.open("w", newline="") as handle:
@@ -410,7 +437,7 @@ def test_batch_of_50_with_3_bad_rows_and_an_idempotent_rerun(
 
 
 def test_revoked_certificate_shows_revoked_in_the_wallet(
-    agencies: Home, wallet: Home, debt_def: dict
+    agencies: Home, wallet: Home, debt_def: dict, tmp_path: Path
 ):
     connection = _connect(agencies, wallet, "debt")
     thread, accepted = _accept_in_background(wallet, 1)
@@ -455,6 +482,12 @@ def test_revoked_certificate_shows_revoked_in_the_wallet(
     assert listed[issued["cred_ex_id"]]["revocation"] == "revoked"
     again = agencies.json("issuer", "revoke", issued["cred_ex_id"], "--agency", "debt", "--publish")
     assert again["changed"] is False
+    ended = tmp_path / "ended.csv"
+    ended.write_text(f"cred_ex_id\n{issued['cred_ex_id']}\nno-such-exchange\n")
+    by_csv = agencies.json("issuer", "revoke", "--csv", str(ended), "--publish", "--agency", "debt")
+    by_line = {r["line"]: r for r in by_csv["results"]}
+    assert by_line[2]["changed"] is False and by_line[2]["revocation"] == "revoked"
+    assert "issued no credential no-such-exchange" in by_line[3]["error"]
 
 
 def test_agency_stop_and_status(agencies: Home):
