@@ -3,6 +3,7 @@
     GET/POST            /ssi-wallet/history
     GET/POST            /ssi-wallet/records/{category}        (?tag=value filters)
     GET/PUT/DELETE      /ssi-wallet/records/{category}/{id}
+    POST                /ssi-wallet/received-times            ({"credential_ids": [...]})
 """
 
 from __future__ import annotations
@@ -95,6 +96,43 @@ def _category(request: web.BaseRequest) -> str:
     return category
 
 
+async def received_times(request: web.BaseRequest) -> web.Response:
+    """credential id -> when it was stored (`updated_at` of its finished holder exchange),
+    for the given ids or all. Read from the raw stored records: ACA-Py's
+    GET /issue-credential-2.0/records rebuilds every exchange through its message models
+    (tens of ms each), which made every proof answer and listing grow with the wallet."""
+    import json
+
+    from aries_cloudagent.storage.base import BaseStorage
+    from aries_cloudagent.storage.error import StorageNotFoundError
+
+    context: AdminRequestContext = request["context"]
+    body = await _json_object(request) if request.can_read_body else {}
+    ids = body.get("credential_ids")
+    if ids is not None and (not isinstance(ids, list)
+                            or not all(isinstance(i, str) for i in ids)):
+        raise web.HTTPBadRequest(reason="credential_ids must be a list of strings")
+    wanted = set(ids) if ids is not None else None
+    times: dict[str, str] = {}
+    async with context.profile.session() as session:
+        storage = session.inject(BaseStorage)
+        exchange_of: dict[str, str] = {}
+        for record in await storage.find_all_records("indy_cred_ex_v20", {}):
+            detail = json.loads(record.value)
+            cred_id = detail.get("cred_id_stored")
+            if cred_id and detail.get("cred_ex_id") and (wanted is None or cred_id in wanted):
+                exchange_of[cred_id] = detail["cred_ex_id"]
+        for cred_id, cred_ex_id in exchange_of.items():
+            try:
+                record = await storage.get_record("cred_ex_v20", cred_ex_id)
+            except StorageNotFoundError:
+                continue
+            exchange = json.loads(record.value)
+            if exchange.get("role") == "holder" and exchange.get("state") == "done":
+                times[cred_id] = exchange.get("updated_at") or ""
+    return web.json_response({"results": times})
+
+
 async def _json_object(request: web.BaseRequest) -> dict:
     try:
         body = await request.json()
@@ -117,5 +155,6 @@ async def register(app: web.Application) -> None:
                     allow_head=False),
             web.put("/ssi-wallet/records/{category}/{record_id}", records_put),
             web.delete("/ssi-wallet/records/{category}/{record_id}", records_delete),
+            web.post("/ssi-wallet/received-times", received_times),
         ]
     )

@@ -17,8 +17,16 @@ if TYPE_CHECKING:
 PAGE = 1000
 
 
-def received_times(client: AdminClient) -> dict[str, str]:
-    """credential id -> when it was stored, from the preserved exchange records."""
+def received_times(client: AdminClient, ids: list[str] | None = None) -> dict[str, str]:
+    """credential id -> when it was stored (of `ids`, or all), from the preserved
+    exchange records: read raw by the wallet's agent plugin, else (an agent without the
+    plugin) through ACA-Py's exchange listing, which grows costly with the wallet."""
+    try:
+        body = {"credential_ids": list(ids)} if ids is not None else {}
+        found = client.post("/ssi-wallet/received-times", json=body)
+        return dict(found.get("results") or {})
+    except NotFoundError:
+        pass
     records = client.get("/issue-credential-2.0/records",
                          params={"role": "holder", "state": "done"}).get("results", [])
     times: dict[str, str] = {}
@@ -54,7 +62,8 @@ def get_credential(client: AdminClient, credential_id: str) -> Credential:
         record = client.get(f"/credential/{credential_id}")
     except NotFoundError:
         raise NotFoundError(f"no credential {credential_id}") from None
-    return Credential.from_record(record, received_times(client).get(credential_id))
+    received = received_times(client, [credential_id]).get(credential_id)
+    return Credential.from_record(record, received)
 
 
 def delete_credential(client: AdminClient, credential_id: str) -> Credential:

@@ -194,9 +194,14 @@ def plan_presentation(client: AdminClient, request_id: str,
 def present(client: AdminClient, plan: Plan, *, timeout: float = 60.0) -> dict[str, Any]:
     """Send the presentation the plan describes; returns once it has left the wallet."""
     spec = plan.presentation_spec()
+    # ACA-Py answers send-presentation once the presentation is built and handed to the
+    # transport, normally already `presentation-sent`: then no event stream is needed.
+    # Otherwise wait on events; reading the record after subscribing closes the race.
+    record = client.post(f"{RECORDS}/{plan.request.id}/send-presentation", json=spec) or {}
+    if record.get("state") in ("presentation-sent", "done"):
+        return record
 
     def trigger() -> str:
-        client.post(f"{RECORDS}/{plan.request.id}/send-presentation", json=spec)
         return plan.request.id
 
     return wait_for_state(
@@ -235,7 +240,8 @@ def _candidates(client: AdminClient, request_id: str) -> dict[str, list[Credenti
                        params={"count": MAX_CANDIDATES})
     if not isinstance(items, list):
         raise InvalidInputError("the agent returned an unexpected candidate list")
-    times = received_times(client) if items else {}
+    ids = sorted({(item.get("cred_info") or {}).get("referent") for item in items} - {None})
+    times = received_times(client, ids) if ids else {}
     by_ref: dict[str, list[Credential]] = {}
     for item in items:
         info = item.get("cred_info") or {}
