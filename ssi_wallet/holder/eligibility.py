@@ -81,14 +81,20 @@ def notice_new_credential(client: AdminClient, credential_id: str, *,
                           today: dt.date | None = None) -> list[dict[str, Any]]:
     """Evaluate the catalogue for a credential that just arrived; keep a notice for every
     scheme it makes the citizen eligible for (once per scheme and credential)."""
+    from ssi_wallet.errors import NotFoundError
+
     today = today or dt.date.today()
-    credentials = [c for c in list_credentials(client) if c.id == credential_id]
-    if not credentials:
+    # The one credential, not the whole wallet: listing every credential (each loaded
+    # through the agent's AnonCreds library) made each arrival cost grow with the wallet.
+    try:
+        credentials = [Credential.from_record(client.get(f"/credential/{credential_id}"))]
+    except NotFoundError:
         return []
+    schemes = list_schemes(client)
     known = {(n.get("scheme_id"), n.get("credential_id"))
-             for n in app_records.find(client, NOTICE)}
+             for n in app_records.find(client, NOTICE)} if schemes else set()
     added = []
-    for scheme in list_schemes(client):
+    for scheme in schemes:
         verdict = evaluate(scheme, credentials, today)
         if verdict.status != "eligible" or (scheme.id, credential_id) in known:
             continue
