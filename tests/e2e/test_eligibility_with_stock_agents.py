@@ -154,7 +154,8 @@ def test_apply_from_the_wallet_and_over_asking_is_flagged(schemes, wallet, parti
         conn = connection_for(svb, str(schemes["invi_msg_id"]))
         restr = [{"cred_def_id": cdef}]
         first = svb.admin.post("/present-proof-2.0/send-request", {
-            "connection_id": conn, "auto_verify": True, "presentation_request": {"indy": {
+            "connection_id": conn, "auto_verify": True, "auto_remove": False,
+            "presentation_request": {"indy": {
                 "name": "asbestos-contribution", "version": "1.0",
                 "requested_attributes": {
                     "code": {"name": "diagnosis_code", "restrictions": restr},
