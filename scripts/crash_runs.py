@@ -117,7 +117,7 @@ def issuance_run(stack: Stack, number: int, stage: str, rng: random.Random) -> d
     mine = stack.credentials_with(ref)
     open_offers = [o for o in stack.wallet.json("offers", "list") if o["id"] == offer["id"]]
     if mine:
-        outcome["result"] = "completed before the crash"
+        outcome["result"] = "stored (found after restart)"
     elif open_offers:
         stack.wallet.json("offers", "accept", offer["id"])
         outcome["result"] = "offer kept; accepted after restart"
@@ -186,10 +186,12 @@ def crash_runs(
 ) -> dict:
     rng = random.Random(seed)
     own = stack is None
-    stack = stack or Stack().start()
+    stack = stack or Stack()
     results = []
     started = time.monotonic()
     try:
+        if own:
+            stack.start()
         for number in range(1, runs + 1):
             stage = stages[(number - 1) % len(stages)]
             try:
@@ -233,18 +235,194 @@ def crash_runs(
     }
 
 
+# ------------------------------------------------------------------ verifier agency
+
+
+class PaymentsReceiver:
+    """The agency's payment system: records every webhook delivery and its key."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        deliveries = self.deliveries = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                deliveries.append((self.headers.get("Idempotency-Key"), body.decode()))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pay"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def keys_for(self, month: int) -> set[str]:
+        return {key for key, body in self.deliveries if str(month) in body and key}
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def _serve(stack: Stack) -> int:
+    """The running `verifier serve` (agency start launches it), or a new one."""
+    status = stack.agency.json("verifier", "serve", "--agency", "town", "--status")
+    if status.get("running"):
+        return status["pid"]
+    return stack.agency.json("verifier", "serve", "--agency", "town", "--background")["pid"]
+
+
+def _kill(pid: int) -> None:
+    import os
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _kill_and_wait(pid: int) -> None:
+    _kill(pid)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        try:  # reap it if it is our child (a zombie still has /proc/<pid>)
+            import os
+
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if (
+            Path(f"/proc/{pid}/status").exists()
+            and "zombie" in Path(f"/proc/{pid}/status").read_text()
+        ):
+            break
+        time.sleep(0.05)
+
+
+def verifier_run(
+    stack: Stack, receiver: PaymentsReceiver, number: int, serve_pid: list[int], rng: random.Random
+) -> dict:
+    """One month's income supplement with `verifier serve` killed -9 at a random point:
+    after step one is presented, after step two, or both; restarted each time."""
+    month = 202600 + number if number <= 12 else 202700 + number - 12
+    text = f"{month // 100}-{month % 100:02d}"
+    where = rng.choice(("after-step-1", "after-step-2", "both"))
+    outcome: dict = {"stage": f"serve-killed-{where}", "month": month}
+    stack.offer(f"pay-{number}", month=text, issue_date="2026-11-15")
+    stack.wallet.json("offers", "accept", stack.wallet_offer()["id"])
+    stack.agency.json(
+        "verifier",
+        "request",
+        "--agency",
+        "town",
+        "--policy",
+        "income-supplement",
+        "--connection",
+        stack.connection,
+        "--month",
+        text,
+    )
+    first = stack.wallet_request()
+    stack.wallet.json("requests", "present", first["id"], "--yes")
+    if where in ("after-step-1", "both"):
+        time.sleep(rng.uniform(0.0, 1.5))
+        _kill_and_wait(serve_pid[0])
+        serve_pid[0] = _serve(stack)
+    second = eventually(
+        lambda: [r for r in stack.wallet.json("requests", "list") if r["id"] != first["id"]],
+        timeout=120,
+    )[0]
+    stack.wallet.json("requests", "present", second["id"], "--yes")
+    if where in ("after-step-2", "both"):
+        time.sleep(rng.uniform(0.0, 1.5))
+        _kill_and_wait(serve_pid[0])
+        serve_pid[0] = _serve(stack)
+    case = f"C-{stack.connection}"
+
+    def paid():
+        summary = stack.agency.json("verifier", "cases", "show", case, "--agency", "town")
+        payments = [p for p in summary.get("payments", []) if int(p["month"]) == month]
+        return (summary, payments) if payments and receiver.keys_for(month) else None
+
+    summary, payments = eventually(paid, timeout=180, interval=1.0)
+    time.sleep(2)  # let any duplicate delivery arrive before counting
+    summary = stack.agency.json("verifier", "cases", "show", case, "--agency", "town")
+    payments = [p for p in summary.get("payments", []) if int(p["month"]) == month]
+    keys = receiver.keys_for(month)
+    outcome.update(
+        payments=len(payments),
+        webhook_keys=len(keys),
+        deliveries=sum(1 for k, b in receiver.deliveries if str(month) in b),
+    )
+    outcome["ok"] = len(payments) == 1 and len(keys) == 1
+    return outcome
+
+
+def verifier_crash_runs(runs: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    receiver = PaymentsReceiver()
+    stack = Stack(payments_url=receiver.url)
+    serve_pid = [0]
+    results = []
+    started = time.monotonic()
+    try:
+        stack.start()
+        serve_pid[0] = _serve(stack)
+        for number in range(1, runs + 1):
+            try:
+                outcome = verifier_run(stack, receiver, number, serve_pid, rng)
+            except Exception as error:  # noqa: BLE001 - a failed run is a finding
+                outcome = {"ok": False, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+            outcome["run"] = number
+            results.append(outcome)
+            print(json.dumps(outcome), flush=True)
+    finally:
+        if serve_pid[0]:
+            _kill(serve_pid[0])
+        stack.stop()
+        receiver.close()
+    return {
+        "runs": runs,
+        "ok": sum(bool(r.get("ok")) for r in results),
+        "double_payments": sum(1 for r in results if r.get("payments", 0) > 1),
+        "lost_payments": sum(1 for r in results if r.get("payments", 1) == 0),
+        "seconds": round(time.monotonic() - started),
+        "results": results,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--verifier-runs",
+        type=int,
+        default=0,
+        help="also kill `verifier serve` mid-workflow this many times",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    summary = crash_runs(args.runs, args.seed)
+    summary = crash_runs(args.runs, args.seed) if args.runs else {"runs": 0, "ok": 0}
+    if args.verifier_runs:
+        summary["verifier"] = verifier_crash_runs(args.verifier_runs, args.seed)
     text = json.dumps(summary, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
-    print(json.dumps({k: v for k, v in summary.items() if k != "results"}, indent=2))
-    sys.exit(0 if summary["ok"] == summary["runs"] else 1)
+    short = {k: v for k, v in summary.items() if k not in ("results", "verifier")}
+    if "verifier" in summary:
+        short["verifier"] = {k: v for k, v in summary["verifier"].items() if k != "results"}
+    print(json.dumps(short, indent=2))
+    verifier_ok = summary.get("verifier", {}).get("ok") == summary.get("verifier", {}).get("runs")
+    sys.exit(0 if summary["ok"] == summary["runs"] and verifier_ok else 1)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,10 @@ def rss_kib(pid: int) -> int | None:
 class Stack:
     """Ledger + agency `town` + citizen wallet, connected; see the module docstring."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, *, payments_url: str | None = None) -> None:
+        """With `payments_url`, the agency also runs the example income-supplement policy
+        (two-step, a payment webhook to that URL) for `verifier serve` workflows."""
+        self.payments_url = payments_url
         self.work = Path(workdir or tempfile.mkdtemp(prefix="ssi-hardening-"))
         self.agency = Home(self.work / "agency-home")
         self.wallet = Home(self.work / "citizen-home")
@@ -108,11 +111,19 @@ class Stack:
             "prove:\n  - net_income < 1500.00 EUR\n"
             f"trusted_issuers:\n  - did: {keys.did}\nnon_revoked: false\n"
         )
-        (files / "town.yaml").write_text(
+        town = (
             "name: town\nlabel: Town hall\nroles: [issuer, verifier]\ncredential_types:\n"
             f"  - {ROOT / 'examples' / 'credentials' / 'income-statement.yaml'}\n"
             f"policies:\n  - {files / 'fresh.yaml'}\n"
         )
+        if self.payments_url:
+            town += (
+                f"  - {ROOT / 'examples' / 'policies' / 'income-supplement.yaml'}\n"
+                "figures:\n  social_minimum:\n    - {from: 2026-01-01, value: 1500.00 EUR}\n"
+                f"settings:\n  trusted_employers: [{keys.did}]\n"
+                f"  payments_webhook: {self.payments_url}\n"
+            )
+        (files / "town.yaml").write_text(town)
         for home in (self.agency, self.wallet):
             home("config", "set", "ledger.genesis", info.genesis_path).check()
             home("config", "set", "ledger.tails_server_url", info.tails_server_url).check()
@@ -207,7 +218,7 @@ class Stack:
         return response.json()
 
     # ------------------------------------------------------------------ steps
-    def offer(self, employee_ref: str) -> str:
+    def offer(self, employee_ref: str, **overrides: str) -> str:
         args = [
             "issuer",
             "issue",
@@ -219,7 +230,7 @@ class Stack:
             "IncomeStatement",
             "--no-wait",
         ]
-        for name, value in {**INCOME, "employee_ref": employee_ref}.items():
+        for name, value in {**INCOME, "employee_ref": employee_ref, **overrides}.items():
             args += ["--attr", f"{name}={value}"]
         return self.agency.json(*args)["cred_ex_id"]
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ssi_wallet.errors import SsiWalletError
 
 SETTINGS = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
