@@ -266,7 +266,7 @@ def _no_backend_reason() -> str:
     return "no usable keyring backend (no Secret Service on the D-Bus session)"
 
 
-KEYRING_ATTEMPTS = 3
+KEYRING_ATTEMPTS = 5
 
 
 def _transient(err: BaseException) -> bool:
@@ -331,7 +331,7 @@ def _keyring_call(fn: Callable[[Any], T]) -> T:
             return fn(backend)
         except Exception as err:
             if _transient(err) and attempt + 1 < KEYRING_ATTEMPTS:
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(0.3 * (attempt + 1))
                 continue
             # Keyring, secretstorage and jeepney errors never carry the secret itself,
             # but we still keep only the type and the first line.
