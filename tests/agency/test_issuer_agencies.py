@@ -257,6 +257,7 @@ def test_agency_runs_with_its_did_registered_as_endorser(agencies: Home, ledger:
 
 def test_schema_and_revocable_definition_are_reused(agencies: Home, debt_def: dict):
     assert debt_def["revocable"] is True and debt_def["tag"] == "revocable"
+    print(f"revocable credential definition (registry of 10): {debt_def['seconds']} s")
     again = agencies.json(
         "issuer",
         "creddef",
