@@ -68,7 +68,11 @@ def euros_to_cents(text: str | int | float | Decimal) -> int:
         raise InvalidInputError(f"not an amount of money: {raw!r} (write e.g. 1500.00 EUR)")
     number = match.group("num").replace("_", "").replace(" ", "")
     if "," in number and "." in number:
-        number = number.replace(",", "")
+        # Whichever comes last is the decimal mark: 1,234.56 or the Dutch 1.234,56.
+        if number.rfind(",") > number.rfind("."):
+            number = number.replace(".", "").replace(",", ".")
+        else:
+            number = number.replace(",", "")
     elif number.count(",") == 1 and len(number.split(",")[1]) == 2:
         number = number.replace(",", ".")  # 1500,00: the Dutch decimal comma
     else:

@@ -15,7 +15,7 @@ from ssi_wallet.errors import InvalidInputError
 @pytest.mark.parametrize(
     ("text", "cents"),
     [("1500", 150000), ("1,500.00 EUR", 150000), ("€ 1500,50", 150050), ("EUR 0.99", 99),
-     ("1234.5", 123450), ("-12.00", -1200)],
+     ("1234.5", 123450), ("-12.00", -1200), ("1.234,56", 123456), ("EUR 1.500,00", 150000)],
 )
 def test_euros_to_cents(text: str, cents: int) -> None:
     assert enc.euros_to_cents(text) == cents
