@@ -6,6 +6,7 @@ are encrypted with the wallet key and go wherever the wallet goes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -29,6 +30,16 @@ from aries_cloudagent.storage.error import StorageNotFoundError
 from ssi_wallet.acapy_plugin import records
 
 LOGGER = logging.getLogger(__name__)
+# The plugin's own bookkeeping takes one wallet session at a time, so that a burst of
+# exchanges never leaves ACA-Py itself waiting for a session (Askar's pool is small).
+_ONE_AT_A_TIME: asyncio.Semaphore | None = None
+
+
+def _turn() -> asyncio.Semaphore:
+    global _ONE_AT_A_TIME
+    if _ONE_AT_A_TIME is None:
+        _ONE_AT_A_TIME = asyncio.Semaphore(1)
+    return _ONE_AT_A_TIME
 KINDS = (
     "disclosure",
     "declined",
@@ -68,7 +79,7 @@ async def on_presentation_sent(profile: Profile, event: Event) -> None:
     """Record what left the wallet: revealed values, proven predicates, to whom."""
     pres_ex_id = event.payload.get("pres_ex_id")
     try:
-        async with profile.session() as session:
+        async with _turn(), profile.session() as session:
             record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
             entry = disclosure_entry(record)
             entry.update(await _counterparty(session, record.connection_id))
@@ -83,7 +94,7 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
         return
     cred_ex_id = event.payload.get("cred_ex_id")
     try:
-        async with profile.session() as session:
+        async with _turn(), profile.session() as session:
             record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
             details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
             preview = record.cred_offer.credential_preview if record.cred_offer else None

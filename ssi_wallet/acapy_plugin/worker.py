@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,9 @@ from aries_cloudagent.core.profile import Profile
 
 LOGGER = logging.getLogger(__name__)
 _tasks: set[asyncio.Task] = set()
+# One background job at a time: they are bookkeeping, and must never crowd ACA-Py's own
+# work (wallet sessions, admin requests) during a burst of exchanges.
+_one_job = threading.Semaphore(1)
 
 
 def self_client(profile: Profile):
@@ -34,7 +38,7 @@ def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: s
     """Run `job(client, *args)` in a thread; failures are logged, never raised."""
 
     def run() -> Any:
-        with self_client(profile) as client:
+        with _one_job, self_client(profile) as client:
             return job(client, *args)
 
     async def guarded() -> None:
