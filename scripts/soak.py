@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.hardening.harness import Stack, StepFailed, rss_kib  # noqa: E402
 
 
-def soak(iterations: int, sample_every: int) -> dict:
+def soak(iterations: int, sample_every: int, max_seconds: float | None = None) -> dict:
     stack = Stack().start()
     failures: list[str] = []
     times: dict[str, list[float]] = {"issue": [], "proof": []}
@@ -43,7 +43,12 @@ def soak(iterations: int, sample_every: int) -> dict:
     started = time.monotonic()
     try:
         sample(0)
+        done = 0
         for i in range(1, iterations + 1):
+            if max_seconds and time.monotonic() - started > max_seconds:
+                print(f"stopping after {i - 1} iterations: --max-seconds reached", flush=True)
+                break
+            done = i
             try:
                 for step, seconds in stack.iteration(i).items():
                     times[step].append(seconds)
@@ -56,6 +61,9 @@ def soak(iterations: int, sample_every: int) -> dict:
                     f"{time.monotonic() - started:.0f} s",
                     flush=True,
                 )
+        last = memory.get("holder agent", [(0, 0)])[-1][0]
+        if done and last != done:
+            sample(done)
     finally:
         stack.stop()
     growth = {}
@@ -76,7 +84,8 @@ def soak(iterations: int, sample_every: int) -> dict:
             ),
         }
     return {
-        "iterations": iterations,
+        "iterations": done,
+        "iterations_requested": iterations,
         "failures": len(failures),
         "failure_samples": failures[:20],
         "seconds": round(time.monotonic() - started, 1),
@@ -192,6 +201,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--sample-every", type=int, default=5)
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="stop the soak after this long (results are still written)",
+    )
     parser.add_argument("--ledger-ops", type=int, default=0)
     parser.add_argument("--flood-concurrency", type=int, default=16)
     parser.add_argument("--flood-seconds", type=float, default=600)
@@ -203,7 +218,7 @@ def main() -> None:
         "load_avg_at_start": os.getloadavg(),
     }
     if args.iterations:
-        result["soak"] = soak(args.iterations, args.sample_every)
+        result["soak"] = soak(args.iterations, args.sample_every, args.max_seconds)
     if args.ledger_ops:
         result["flood"] = flood(args.ledger_ops, args.flood_concurrency, args.flood_seconds)
     result["load_avg_at_end"] = os.getloadavg()
