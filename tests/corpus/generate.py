@@ -988,6 +988,83 @@ def proof_requests() -> list[dict]:
     return cases
 
 
+# ------------------------------------------------------------------ over-asking requests
+
+OVER_SCHEME = {
+    "scheme": "svb-tas",
+    "agency": {"name": "SVB", "did": "4QxzWk3ajdnEA37NdNU5Kt"},
+    "credential": {"schema_name": "MedicalDeclaration"},
+    "asks": {"reveal": ["diagnosis_code"], "predicates": ["diagnosis_date"]},
+}
+
+
+def over_asking() -> list[dict]:
+    """Requests asking more than the agency's published scheme needs: the wallet's
+    preview must flag them (`over_asking`), expected substring of the flag."""
+    cases: list[dict] = []
+
+    def add(cid: str, attrs: dict, preds: dict, flag: str | None):
+        indy = {
+            "name": "p",
+            "version": "1.0",
+            "nonce": "1",
+            "requested_attributes": attrs,
+            "requested_predicates": preds,
+        }
+        cases.append(
+            {
+                "id": f"overask-{cid}",
+                "kind": "over_asking",
+                "scheme": OVER_SCHEME,
+                "record": _pres_record(indy),
+                "exit": 0,
+                "flag": flag,
+            }
+        )
+
+    add("exact", {"a": {"name": "diagnosis_code"}}, {}, None)
+    add(
+        "predicate-allowed",
+        {},
+        {"p": {"name": "diagnosis_date", "p_type": ">=", "p_value": 20200101}},
+        None,
+    )
+    add(
+        "extra-attribute",
+        {"a": {"names": ["diagnosis_code", "bsn"]}},
+        {},
+        "asks for bsn, which its stated purpose does not need",
+    )
+    add(
+        "reveal-instead-of-predicate",
+        {"a": {"name": "diagnosis_date"}},
+        {},
+        "asks to reveal diagnosis_date, where its stated purpose only needs a proof",
+    )
+    add(
+        "extra-predicate",
+        {},
+        {"p": {"name": "income_cents", "p_type": "<", "p_value": 5}},
+        "asks for a proof about income_cents",
+    )
+    add(
+        "many-extras", {f"a{i}": {"name": f"field_{i}"} for i in range(20)}, {}, "asks for field_19"
+    )
+    add(
+        "extra-in-group",
+        {"g": {"names": ["diagnosis_code", "address", "phone"]}},
+        {},
+        "asks for address",
+    )
+    add(
+        "everything",
+        {"a": {"names": ["diagnosis_code", "name", "birth_date", "address"]}},
+        {"p": {"name": "income_cents", "p_type": "<", "p_value": 100}},
+        "This request asks more than its stated purpose (svb-tas)",
+    )
+    return cases
+
+
 # ------------------------------------------------------------------ credential types
 
 
@@ -1169,6 +1246,7 @@ def main() -> None:
         "csv": csv_rows(),
         "proof_requests": proof_requests(),
         "credential_types": credential_types(),
+        "over_asking": over_asking(),
         "ledger": ledger_requests(),
     }
     total = 0

@@ -54,7 +54,7 @@ def test_corpus_is_big_enough() -> None:
     assert len(CASES) >= 200
     assert len({c["id"] for c in CASES}) == len(CASES), "case ids must be unique"
     for case in CASES:
-        assert "error" in case or "row_error" in case or "good_rows" in case, case["id"]
+        assert any(k in case for k in ("error", "row_error", "good_rows", "flag")), case["id"]
 
 
 # ------------------------------------------------------------------ CLI cases
@@ -193,6 +193,21 @@ def test_proof_request_case(case: dict[str, Any]) -> None:
     message = str(caught.value)
     assert "\n" not in message and len(message) < 600
     assert case["error"].lower() in message.lower(), message
+
+
+@pytest.mark.parametrize("case", _ids(("over_asking",)))
+def test_over_asking_case(case: dict[str, Any]) -> None:
+    from ssi_wallet.catalogue import parse_scheme
+    from ssi_wallet.holder.models import ProofRequest
+    from ssi_wallet.holder.schemes import over_asking
+
+    scheme = parse_scheme(case["scheme"], "scheme", require_signature=False)
+    flags = over_asking(ProofRequest.from_record(case["record"]), [scheme])
+    if case["flag"] is None:
+        assert flags == []
+    else:
+        assert any(case["flag"] in flag for flag in flags), flags
+        assert all("\n" not in flag for flag in flags)
 
 
 @pytest.mark.parametrize("case", _ids(("credential_type",)))
