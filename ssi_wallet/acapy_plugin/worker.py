@@ -12,12 +12,19 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aries_cloudagent.core.profile import Profile
 
 LOGGER = logging.getLogger(__name__)
 _tasks: set[asyncio.Task] = set()
+#: Background jobs get threads of their own. They block on HTTP calls into this very
+#: agent (and on `_one_job`); on the event loop's default executor (asyncio.to_thread)
+#: they held the threads ACA-Py itself needs to build presentations and process
+#: credentials (credx runs there), so a few concurrent consent answers starved the agent
+#: until its admin calls timed out (benchmark, 8 exchanges in flight: HTTP 504s).
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ssi-wallet-plugin")
 # One background job at a time: they are bookkeeping, and must never crowd ACA-Py's own
 # work (wallet sessions, admin requests) during a burst of exchanges.
 _one_job = threading.Semaphore(1)
@@ -43,7 +50,7 @@ def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: s
 
     async def guarded() -> None:
         try:
-            await asyncio.to_thread(run)
+            await asyncio.get_running_loop().run_in_executor(_POOL, run)
         except Exception:
             LOGGER.exception("ssi-wallet: %s failed", what)
 
