@@ -35,6 +35,10 @@ import yaml
 
 from bench.events import EventHub, on
 
+#: An exchange not finished after this many seconds counts as an error (a stalled
+#: exchange would otherwise hold its worker, and the level, for minutes).
+EXCHANGE_TIMEOUT = 45
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 PASSPHRASE = "bench " + secrets.token_hex(8)
@@ -384,8 +388,8 @@ class OursSetup:
                     thread_id=issuer.last_offer["thread_id"],
                 )
             )
-            offer_id = offered.result(timeout=120)["cred_ex_id"]
-            stored = accept_offer(holder, offer_id, timeout=120)
+            offer_id = offered.result(timeout=EXCHANGE_TIMEOUT)["cred_ex_id"]
+            stored = accept_offer(holder, offer_id, timeout=EXCHANGE_TIMEOUT)
             elapsed = time.perf_counter() - t0
         if not stored:
             raise RuntimeError("offer accepted but no credential stored")
@@ -404,7 +408,7 @@ class OursSetup:
     def prove(self, revocable: bool, policy: str | None = None) -> float:
         t0 = time.perf_counter()
         _pres_ex_id, done = self._send_request(policy or POLICIES[revocable])
-        decided = done.result(timeout=120)
+        decided = done.result(timeout=EXCHANGE_TIMEOUT)
         elapsed = time.perf_counter() - t0
         if decided.get("outcome") != "verified":
             raise RuntimeError(

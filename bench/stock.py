@@ -26,6 +26,10 @@ import httpx
 
 from bench.events import EventHub, on
 
+#: An exchange not finished after this many seconds counts as an error (a stalled
+#: exchange would otherwise hold its worker, and the level, for minutes).
+EXCHANGE_TIMEOUT = 45
+
 FLAGS = {
     "issuer": ("--auto-accept-requests", "--auto-respond-credential-request"),
     "holder": (
@@ -304,7 +308,7 @@ class StockSetup:
         done = self.hubs["holder"].expect(
             on("issue_credential_v2_0", thread_id=record["thread_id"], state="done")
         )
-        done.result(timeout=120)
+        done.result(timeout=EXCHANGE_TIMEOUT)
         return time.perf_counter() - t0
 
     def prove(self, cred_def_id: str, revocable: bool) -> float:
@@ -339,7 +343,7 @@ class StockSetup:
         done = self.hubs["verifier"].expect(
             on("present_proof_v2_0", pres_ex_id=record["pres_ex_id"], state=("done", "abandoned"))
         )
-        payload = done.result(timeout=120)
+        payload = done.result(timeout=EXCHANGE_TIMEOUT)
         elapsed = time.perf_counter() - t0
         if payload.get("verified") != "true":
             raise RuntimeError(
