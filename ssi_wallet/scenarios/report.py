@@ -24,8 +24,8 @@ def print_summary(console: Console, report: RunReport) -> None:
         console.print(f"[bold]Shared set-up[/] (ledger, agencies, credential definitions): "
                       f"{report.prepare_seconds:.1f} s")
     for run in runs:
-        table = Table(title=f"{run.name}: {run.outcome()}", title_justify="left",
-                      header_style="bold")
+        console.print(f"\n[bold]{run.name}[/]: {run.outcome()}")
+        table = Table(header_style="bold")
         for column in ("step", "party", "time", "outcome"):
             table.add_column(column, overflow="fold")
         for step in run.steps:

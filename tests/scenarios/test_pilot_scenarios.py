@@ -105,10 +105,11 @@ def test_guided_mode_pauses_and_q_stops_cleanly(demo) -> None:
     os.close(follower)
     screen = b""
 
-    def read_until(marker: bytes, timeout: float = 120) -> None:
+    def read_until(marker: bytes, after: int = 0, timeout: float = 120) -> int:
+        """Read until `marker` appears past offset `after`; returns where it ends."""
         nonlocal screen
         deadline = time.monotonic() + timeout
-        while marker not in screen:
+        while marker not in screen[after:]:
             assert time.monotonic() < deadline, screen.decode(errors="replace")[-2000:]
             ready, _, _ = select.select([leader], [], [], 1)
             if ready:
@@ -116,16 +117,17 @@ def test_guided_mode_pauses_and_q_stops_cleanly(demo) -> None:
                     screen += os.read(leader, 65536)
                 except OSError:
                     break
+        assert marker in screen[after:], screen.decode(errors="replace")[-3000:]
+        return screen.index(marker, after) + len(marker)
 
     try:
-        read_until(b"Enter: verder")                  # the intro, in Dutch
+        seen = read_until(b"Enter: verder")           # the intro, in Dutch
         assert "Financiële Noodrem" in screen.decode(errors="replace")
         os.write(leader, b"\n")
-        read_until(b"Klaarzetten")                   # the first step's explanation
-        screen = b""
-        read_until(b"Enter: verder")
+        seen = read_until(b"Klaarzetten", seen)      # the first step's explanation
+        read_until(b"Enter: verder", seen)           # ... and its pause
         os.write(leader, b"q\n")
-        read_until(b"stopped by the user")
+        read_until(b"stopped by the user", seen)
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
