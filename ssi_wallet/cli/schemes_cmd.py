@@ -112,7 +112,7 @@ def eligibility(json_out: JsonOpt = False) -> None:
 
 
 def inbox(json_out: JsonOpt = False) -> None:
-    """Notices the wallet kept for you, e.g. a scheme a new credential qualifies you for.
+    """Notices the wallet kept for you: schemes a new credential qualifies you for.
 
     Example: ssi-wallet inbox
     """
