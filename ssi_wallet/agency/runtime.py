@@ -388,7 +388,8 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
     if config.has_role("verifier"):
         from ssi_wallet.agency.serve import webhook_url
 
-        webhooks = [*webhooks, webhook_url(config)]  # decisions are made by `serve`
+        # decisions are made by `serve`; a URL listed twice would deliver every event twice
+        webhooks = list(dict.fromkeys([*webhooks, webhook_url(config)]))
     for url in webhooks:
         host = urlsplit(url).hostname or ""
         if host not in ("127.0.0.1", "localhost", "::1"):
