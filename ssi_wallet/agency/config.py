@@ -77,6 +77,13 @@ class AgencyConfig:
 
 def load_agency_config(path: Path) -> AgencyConfig:
     """Read and check an agency file; every problem is one line naming the file."""
+    path = Path(path)
+    return parse_agency_config(read_agency_yaml(path), path)
+
+
+def read_agency_yaml(path: Path) -> dict[str, Any]:
+    """An agency file's mapping; a missing file, bad encoding, bad YAML or the wrong
+    shape is one line naming the file."""
     import yaml
 
     path = Path(path)
@@ -95,7 +102,7 @@ def load_agency_config(path: Path) -> AgencyConfig:
         raise InvalidInputError(f"{path}: nested too deeply") from None
     if not isinstance(doc, dict):
         raise InvalidInputError(f"{path}: expected a mapping at the top")
-    return parse_agency_config(doc, path)
+    return doc
 
 
 def parse_agency_config(doc: dict[str, Any], path: Path) -> AgencyConfig:

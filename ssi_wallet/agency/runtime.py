@@ -85,24 +85,9 @@ def init_agency(
     if not NAME_RE.match(name):
         raise UsageError(f"{name!r}: an agency name is lowercase letters, digits and dashes")
     source = Path(source).expanduser()
-    if not source.is_file():
-        raise NotFoundError(f"no agency file {source}")
-    from ssi_wallet.agency.config import _yaml_where
+    from ssi_wallet.agency.config import read_agency_yaml
 
-    try:
-        doc = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{source}: not UTF-8 text") from None
-    except yaml.YAMLError as error:
-        raise InvalidInputError(f"{source}: not valid YAML ({_yaml_where(error)})") from None
-    except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
-        raise InvalidInputError(
-            f"{source}: not valid YAML ({type(error).__name__}: {str(error)[:80]})"
-        ) from None
-    except RecursionError:
-        raise InvalidInputError(f"{source}: nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise InvalidInputError(f"{source}: expected a mapping at the top")
+    doc = read_agency_yaml(source)
     base = source.resolve().parent
     for key in _PATH_KEYS:
         value = doc.get(key)
