@@ -307,13 +307,20 @@ def _kill_and_wait(pid: int) -> None:
         time.sleep(0.05)
 
 
+def _run_month(number: int) -> tuple[int, str]:
+    """Run N's month (YYYYMM and YYYY-MM): one month per run from January 2026 on, so a
+    payment is counted per run."""
+    year, index = divmod(number - 1, 12)
+    month = (2026 + year) * 100 + index + 1
+    return month, f"{month // 100}-{month % 100:02d}"
+
+
 def verifier_run(
     stack: Stack, receiver: PaymentsReceiver, number: int, serve_pid: list[int], rng: random.Random
 ) -> dict:
     """One month's income supplement with `verifier serve` killed -9 at a random point:
     after step one is presented, after step two, or both; restarted each time."""
-    month = 202600 + number if number <= 12 else 202700 + number - 12
-    text = f"{month // 100}-{month % 100:02d}"
+    month, text = _run_month(number)
     where = rng.choice(("after-step-1", "after-step-2", "both"))
     outcome: dict = {"stage": f"serve-killed-{where}", "month": month}
     stack.offer(f"pay-{number}", month=text, issue_date="2026-11-15")
