@@ -26,7 +26,10 @@ import os
 import secrets
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -63,10 +66,12 @@ def _policy_doc(name: str, setting: str, revocable: bool) -> dict[str, Any]:
 
 
 class DecisionSink:
-    """Receives the policy's webhook action: one POST per decided exchange."""
+    """Receives the policy's webhook action: one POST per decided exchange (`arrivals`
+    counts them, so a soak can see a workflow that fired twice)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.arrivals: Counter[str] = Counter()
         self._seen: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, Future] = {}
         sink = self
@@ -94,6 +99,7 @@ class DecisionSink:
     def _arrived(self, doc: dict[str, Any]) -> None:
         key = doc.get("pres_ex_id")
         with self._lock:
+            self.arrivals[key] += 1
             fut = self._waiting.pop(key, None)
             if fut is None:
                 self._seen[key] = doc
@@ -140,6 +146,30 @@ def _issuer_class():
             return self.last_offer
 
     return RecordingIssuer
+
+
+@dataclass
+class Issued:
+    """One issuance: offer sent -> credential stored (the soak checks it by its ref)."""
+
+    seconds: float
+    employee_ref: str
+    cred_id: str
+
+
+@dataclass
+class Proved:
+    """One proof round trip: request sent -> decided and its action delivered."""
+
+    seconds: float
+    pres_ex_id: str
+    decided: dict[str, Any]
+
+
+#: Accepts an offer (by the holder's cred_ex_id) and returns the stored credential's id.
+Accept = Callable[[str], str | None]
+#: Answers a proof request (by the holder's pres_ex_id) by hand.
+Answer = Callable[[str], None]
 
 
 class OursSetup:
@@ -344,20 +374,11 @@ class OursSetup:
         self.issue(revocable)  # something to prove
         policy = POLICIES[revocable]
         with self.holder_client() as holder:
-            request = self.holder_hub.expect(
-                on(
-                    "present_proof_v2_0",
-                    state="request-received",
-                    connection_id=self.holder_muni_conn,
-                ),
-                fresh=True,
+            self.prove_exchange(
+                policy,
+                answer=lambda request_id: present(holder, plan_presentation(holder, request_id)),
+                timeout=120,
             )
-            _pres_ex_id, done = self._send_request(policy)
-            holder_id = request.result(timeout=60)["pres_ex_id"]
-            present(holder, plan_presentation(holder, holder_id))
-            decided = done.result(timeout=120)
-            if decided.get("outcome") != "verified":
-                raise RuntimeError(f"first {policy} proof: {decided.get('outcome')}")
             grant(
                 holder,
                 connection_id=self.holder_muni_conn,
@@ -372,11 +393,26 @@ class OursSetup:
             return next(self.counter)
 
     def issue(self, revocable: bool, *, connection: tuple[str, str] | None = None) -> float:
+        return self.issue_exchange(revocable, connection=connection).seconds
+
+    def issue_exchange(
+        self,
+        revocable: bool,
+        *,
+        connection: tuple[str, str] | None = None,
+        accept: Accept | None = None,
+    ) -> Issued:
+        """Offer a fresh IncomeStatement and have the citizen accept it (in process, or
+        with `accept`, e.g. through the CLI); returns once it is stored."""
         from ssi_wallet.holder.offers import accept_offer
 
         employer_conn = connection[0] if connection else self.employer_conn
         values = income_values(self._next())
         with _issuer_class().open(self.employer) as issuer, self.holder_client() as holder:
+            if accept is None:
+                accept = lambda offer_id: accept_offer(  # noqa: E731
+                    holder, offer_id, timeout=EXCHANGE_TIMEOUT
+                )
             t0 = time.perf_counter()
             issuer.issue(
                 employer_conn, self.ctype, values, cred_def_id=self.cred_defs[revocable], wait=False
@@ -389,11 +425,11 @@ class OursSetup:
                 )
             )
             offer_id = offered.result(timeout=EXCHANGE_TIMEOUT)["cred_ex_id"]
-            stored = accept_offer(holder, offer_id, timeout=EXCHANGE_TIMEOUT)
+            stored = accept(offer_id)
             elapsed = time.perf_counter() - t0
         if not stored:
             raise RuntimeError("offer accepted but no credential stored")
-        return elapsed
+        return Issued(elapsed, values["employee_ref"], stored)
 
     def _send_request(self, policy_name: str) -> tuple[str, Future]:
         from ssi_wallet.agency import verifier
@@ -406,15 +442,34 @@ class OursSetup:
         return sent["pres_ex_id"], self.sink.expect(sent["pres_ex_id"])
 
     def prove(self, revocable: bool, policy: str | None = None) -> float:
+        return self.prove_exchange(policy or POLICIES[revocable]).seconds
+
+    def prove_exchange(
+        self, policy: str, *, answer: Answer | None = None, timeout: float = EXCHANGE_TIMEOUT
+    ) -> Proved:
+        """The municipality asks with `policy`; the wallet answers under standing consent,
+        or by hand with `answer` (e.g. the CLI) for a policy nobody consented to."""
         t0 = time.perf_counter()
-        _pres_ex_id, done = self._send_request(policy or POLICIES[revocable])
-        decided = done.result(timeout=EXCHANGE_TIMEOUT)
+        if answer is None:
+            pres_ex_id, done = self._send_request(policy)
+        else:
+            request = self.holder_hub.expect(
+                on(
+                    "present_proof_v2_0",
+                    state="request-received",
+                    connection_id=self.holder_muni_conn,
+                ),
+                fresh=True,
+            )
+            pres_ex_id, done = self._send_request(policy)
+            answer(request.result(timeout=timeout)["pres_ex_id"])
+        decided = done.result(timeout=timeout)
         elapsed = time.perf_counter() - t0
         if decided.get("outcome") != "verified":
             raise RuntimeError(
                 f"proof not verified: {decided.get('outcome')} {decided.get('summary')}"
             )
-        return elapsed
+        return Proved(elapsed, pres_ex_id, decided)
 
     def iteration(self, revocable: bool):
         def run(_worker: int, _index: int) -> dict[str, float]:
