@@ -82,7 +82,7 @@ async def on_presentation_sent(profile: Profile, event: Event) -> None:
         async with _turn(), profile.session() as session:
             record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
             entry = disclosure_entry(record)
-            entry.update(await _counterparty(session, record.connection_id))
+            entry.update(await counterparty(session, record.connection_id))
             await add_entry(session, entry)
     except Exception:  # history must never break the exchange itself
         LOGGER.exception("ssi-wallet: could not record presentation %s", pres_ex_id)
@@ -108,7 +108,7 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
                 "cred_def_id": (offer or {}).get("cred_def_id"),
                 "attributes": [attr.name for attr in preview.attributes] if preview else [],
             }
-            entry.update(await _counterparty(session, record.connection_id))
+            entry.update(await counterparty(session, record.connection_id))
             await add_entry(session, entry)
     except Exception:
         LOGGER.exception("ssi-wallet: could not record credential exchange %s", cred_ex_id)
@@ -147,7 +147,7 @@ def disclosure_entry(record: V20PresExRecord) -> dict[str, Any]:
     }
 
 
-async def _counterparty(session: ProfileSession, connection_id: str | None) -> dict[str, Any]:
+async def counterparty(session: ProfileSession, connection_id: str | None) -> dict[str, Any]:
     if not connection_id:
         return {"counterparty": None, "counterparty_did": None}
     try:

@@ -4,6 +4,8 @@
     GET/POST            /ssi-wallet/records/{category}        (?tag=value filters)
     GET/PUT/DELETE      /ssi-wallet/records/{category}/{id}
     POST                /ssi-wallet/received-times            ({"credential_ids": [...]})
+    POST                /ssi-wallet/candidates                (a proof request's candidates,
+                        newest first: {"pres_ex_id", "referents": {ref: {start, count}}})
 """
 
 from __future__ import annotations
@@ -133,6 +135,43 @@ async def received_times(request: web.BaseRequest) -> web.Response:
     return web.json_response({"results": times})
 
 
+async def candidates(request: web.BaseRequest) -> web.Response:
+    """Pages of the credentials that can answer a received proof request's items, newest
+    first, with how many match in all (see `candidates.py`)."""
+    from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import (
+        V20PresExRecord,
+    )
+    from aries_cloudagent.storage.error import StorageNotFoundError
+
+    from ssi_wallet.acapy_plugin import candidates as found
+    from ssi_wallet.errors import InvalidInputError
+    from ssi_wallet.holder.models import ProofRequest
+
+    context: AdminRequestContext = request["context"]
+    body = await _json_object(request)
+    wanted = body.get("referents")
+    if not isinstance(body.get("pres_ex_id"), str) or not isinstance(wanted, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("start", 0), int)
+            and isinstance(v.get("count", 0), int) for v in wanted.values()):
+        raise web.HTTPBadRequest(
+            reason="body must be {pres_ex_id, referents: {referent: {start, count}}}")
+    try:
+        async with context.profile.session() as session:
+            record = await V20PresExRecord.retrieve_by_id(session, body["pres_ex_id"])
+        proof_request = ProofRequest.from_record(record.serialize())
+    except StorageNotFoundError:
+        raise web.HTTPNotFound(reason=f"no proof request {body['pres_ex_id']}") from None
+    except InvalidInputError as error:
+        raise web.HTTPBadRequest(reason=str(error)) from None
+    try:
+        results = await found.pages(context.profile, proof_request, {
+            ref: (max(0, v.get("start", 0)), max(0, v.get("count", 0)))
+            for ref, v in wanted.items()})
+    except KeyError as error:
+        raise web.HTTPBadRequest(reason=f"no requested item {error}") from None
+    return web.json_response({"results": results})
+
+
 async def _json_object(request: web.BaseRequest) -> dict:
     try:
         body = await request.json()
@@ -156,5 +195,6 @@ async def register(app: web.Application) -> None:
             web.put("/ssi-wallet/records/{category}/{record_id}", records_put),
             web.delete("/ssi-wallet/records/{category}/{record_id}", records_delete),
             web.post("/ssi-wallet/received-times", received_times),
+            web.post("/ssi-wallet/candidates", candidates),
         ]
     )

@@ -1,5 +1,6 @@
-"""Background work the wallet does inside its agent: answering under standing consent
-and evaluating eligibility when a credential arrives.
+"""Background work the wallet does inside its agent through the admin API: evaluating
+eligibility when a credential arrives. (Consent answers run in process instead, see
+`answering.py`.)
 
 That work is the same code the CLI runs (`ssi_wallet.holder`), which speaks the admin
 API; here it runs in a worker thread against the agent's own admin API on loopback, so

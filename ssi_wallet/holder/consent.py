@@ -166,12 +166,11 @@ def revoke(client: AdminClient, consent_id: str) -> Consent:
     return Consent.from_record(doc)
 
 
-def uses_this_month(client: AdminClient, consent_id: str, today: dt.date) -> int:
-    from ssi_wallet.holder.history import list_history
-
+def uses_in_month(history: list[dict[str, Any]], consent_id: str, today: dt.date) -> int:
+    """How often `consent_id` answered this month, by the wallet's history."""
     month = today.strftime("%Y-%m")
-    return sum(1 for e in list_history(client)
-               if e.get("consent_id") == consent_id and e["at"].startswith(month))
+    return sum(1 for e in history
+               if e.get("consent_id") == consent_id and str(e.get("at", "")).startswith(month))
 
 
 @dataclass(frozen=True)
@@ -181,50 +180,44 @@ class Answer:
     reason: str
 
 
-def answer_under_consent(client: AdminClient, request_id: str, *,
-                         mark: Callable[[str, str], None] | None = None,
-                         today: dt.date | None = None) -> Answer:
-    """Answer request `request_id` if a consent in force covers it; else leave it waiting.
+def consents_for(request: ProofRequest, consents: list[Consent], today: dt.date
+                 ) -> list[Consent]:
+    """The consents in force for this request's connection and policy."""
+    return [c for c in consents
+            if c.connection_id == request.connection_id
+            and c.policy == policy_of(request.name) and c.in_force(today)]
 
-    Within scope and answerable: presented. Within scope but not provable (a predicate
-    that is false, a revoked or expired credential): declined with the reason, as the
-    citizen consented to answer. Out of scope, or a credential missing: waiting.
-    `mark(request_id, consent_id)` runs before sending, so the history can say which
-    consent answered.
-    """
-    from ssi_wallet.holder.proofs import decline, get_request, plan_presentation, present
 
-    today = today or dt.date.today()
-    request = get_request(client, request_id)
-    if request.state != "request-received":
-        return Answer(None, "waiting", f"request is {request.state}")
-    candidates = [c for c in list_consents(client)
-                  if c.connection_id == request.connection_id
-                  and c.policy == policy_of(request.name) and c.in_force(today)]
+def screen(request: ProofRequest, consents: list[Consent], today: dt.date,
+           uses: Callable[[str], int]) -> tuple[Consent | None, str]:
+    """The first consent in force that covers `request` (its scope, its monthly limit:
+    `uses(consent_id)` answers so far this month), or None and why nothing does."""
+    candidates = consents_for(request, consents, today)
     if not candidates:
-        return Answer(None, "waiting", "no consent in force covers this request")
+        return None, "no consent in force covers this request"
     reasons = []
     for consent in candidates:
         extra = outside_scope(request, consent.scope)
         if extra:
             reasons.append(f"asks more than consent {consent.id}: {'; '.join(extra)}")
             continue
-        if consent.max_per_month is not None and \
-                uses_this_month(client, consent.id, today) >= consent.max_per_month:
+        if consent.max_per_month is not None and uses(consent.id) >= consent.max_per_month:
             reasons.append(f"consent {consent.id} already used {consent.max_per_month} "
                            "time(s) this month")
             continue
-        plan = plan_presentation(client, request_id)
-        if mark:
-            mark(request_id, consent.id)
-        if plan.ready:
-            present(client, plan)
-            return Answer(consent.id, "presented", "within the consented scope")
-        missing = [c for c in plan.choices if c.credential is None and not c.skipped
-                   and c.candidates == 0]
-        if missing:
-            return Answer(consent.id, "waiting", "; ".join(plan.problems))
-        reason = "; ".join(plan.problems)
-        decline(client, request_id, reason=reason, consent_id=consent.id)
-        return Answer(consent.id, "declined", reason)
-    return Answer(None, "waiting", "; ".join(reasons))
+        return consent, "within the consented scope"
+    return None, "; ".join(reasons)
+
+
+def verdict(consent: Consent, plan) -> Answer:
+    """What a consent that covers the request does with its plan. Answerable:
+    presented. Not provable (a predicate that is false, a revoked or expired
+    credential): declined with the reason, as the citizen consented to answer. A
+    credential missing altogether: waiting for the citizen."""
+    if plan.ready:
+        return Answer(consent.id, "presented", "within the consented scope")
+    missing = [c for c in plan.choices if c.credential is None and not c.skipped
+               and c.candidates == 0]
+    if missing:
+        return Answer(consent.id, "waiting", "; ".join(plan.problems))
+    return Answer(consent.id, "declined", "; ".join(plan.problems))
