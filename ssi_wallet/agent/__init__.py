@@ -5,10 +5,31 @@ API client, `events` waits on the agent's websocket. Nothing here imports ACA-Py
 agent is a separate process.
 """
 
-from ssi_wallet.agent.admin import AdminClient
-from ssi_wallet.agent.events import EventStream, EventTimeout
-from ssi_wallet.agent.process import AgentRuntime, ensure_running, start, status, stop
-from ssi_wallet.agent.spec import AgentSpec, PostgresStorage, SqliteStorage
+from importlib import import_module
+from typing import Any
+
+# Names are resolved on first use (PEP 562): a CLI command that only needs the admin
+# client does not import the process supervisor or the event stream.
+_WHERE = {
+    "AdminClient": "admin",
+    "EventStream": "events",
+    "EventTimeout": "events",
+    "AgentRuntime": "process",
+    "ensure_running": "process",
+    "start": "process",
+    "status": "process",
+    "stop": "process",
+    "AgentSpec": "spec",
+    "PostgresStorage": "spec",
+    "SqliteStorage": "spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "AdminClient",

@@ -334,7 +334,7 @@ def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[s
 def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
                 ports: tuple[tuple[str, int], ...], log_file: Path, log_offset: int,
                 deadline: float, spec: AgentSpec, redact: tuple[str, ...]) -> None:
-    import httpx
+    from ssi_wallet.agent.admin import AdminClient, AdminKeyRefused
 
     def failure(why: str) -> ServiceError:
         line = _log_summary(log_file, log_offset, redact)
@@ -342,7 +342,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
         return ServiceError(f"agent {spec.name} {why}{detail}",
                             hint=f"see {log_file}")
 
-    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0), trust_env=False) as http:
+    with AdminClient(admin_url, api_key, timeout=2.0, name=spec.name) as admin:
         while True:
             rc = proc.poll()
             if rc is not None:
@@ -355,14 +355,14 @@ def _wait_ready(proc: subprocess.Popen[bytes], admin_url: str, api_key: str,
                 raise failure("failed to start")
             if _listens(proc.pid, ports[0][1]):
                 try:
-                    ready = http.get(f"{admin_url}/status/ready")
-                    if ready.status_code == 200 and ready.json().get("ready"):
-                        check = http.get(f"{admin_url}/status", headers={"x-api-key": api_key})
-                        if check.status_code == 200:
-                            return
-                        raise failure(f"refused its API key (HTTP {check.status_code})")
-                except (httpx.TransportError, ValueError):
-                    pass
+                    ready = admin.get("/status/ready")
+                    if isinstance(ready, dict) and ready.get("ready"):
+                        admin.get("/status")  # the probe is public; this one needs our key
+                        return
+                except AdminKeyRefused as err:
+                    raise failure("refused its API key (HTTP 401)") from err
+                except ServiceError:
+                    pass  # not answering yet
             if time.monotonic() > deadline:
                 raise failure("was not ready in time")
             time.sleep(_POLL)

@@ -1,7 +1,8 @@
 """The root `ssi-wallet` command and its groups.
 
 Each group lives in its own module and imports its services lazily, inside the
-commands, so `ssi-wallet --help` stays fast and never loads ACA-Py or indy-vdr.
+commands; the root imports a group's module only when that group runs (see
+`cli.lazy`), so `ssi-wallet --help` stays fast and never loads ACA-Py or indy-vdr.
 """
 
 from __future__ import annotations
@@ -13,26 +14,65 @@ from typing import Annotated
 import typer
 
 from ssi_wallet import __version__
-from ssi_wallet.cli import (
-    agency_cmd,
-    agent_cmd,
-    config_cmd,
-    connections_cmd,
-    consent_cmd,
-    credentials_cmd,
-    history_cmd,
-    issuer_cmd,
-    ledger_cmd,
-    offers_cmd,
-    requests_cmd,
-    scenario_cmd,
-    schemes_cmd,
-    wallet_cmd,
-)
-from ssi_wallet.config import HOME_ENV
+from ssi_wallet.cli.lazy import Entry, LazyGroup
+
+_CLI = "ssi_wallet.cli."
+
+# Every root command: where it lives and its one-line help (tests check the help
+# matches the command's own). Order is the order `--help` lists them in.
+COMMANDS: dict[str, Entry] = {
+    "init": Entry(_CLI + "wallet_cmd:init", "Create the wallet and start its agent."),
+    "connect": Entry(_CLI + "connections_cmd:connect",
+                     "Connect to an agency with its invitation; waits until the connection "
+                     "is active."),
+    "eligibility": Entry(_CLI + "schemes_cmd:eligibility",
+                         "What your credentials make you eligible for (worked out locally, "
+                         "nothing is sent)."),
+    "inbox": Entry(_CLI + "schemes_cmd:inbox",
+                   "Notices the wallet kept for you: schemes a new credential qualifies "
+                   "you for."),
+    "apply": Entry(_CLI + "schemes_cmd:apply",
+                   "Apply for a scheme: connect to its agency and answer the proof request."),
+    "demo": Entry(_CLI + "scenario_cmd:demo",
+                  "Run all three pilot cases unattended on the embedded ledger."),
+    "wallet": Entry(_CLI + "wallet_cmd:app", "Re-key, inspect or delete the wallet."),
+    "agent": Entry(_CLI + "agent_cmd:app",
+                   "Start, stop and inspect the wallet's background agent."),
+    "connections": Entry(_CLI + "connections_cmd:app", "List, show and remove connections."),
+    "offers": Entry(_CLI + "offers_cmd:app", "See, accept or decline credential offers."),
+    "credentials": Entry(_CLI + "credentials_cmd:app",
+                         "List, show, check and delete credentials."),
+    "requests": Entry(_CLI + "requests_cmd:app", "Preview, answer or decline proof requests."),
+    "history": Entry(_CLI + "history_cmd:app",
+                     "What left the wallet, and what came in (kept in the encrypted wallet)."),
+    "consent": Entry(_CLI + "consent_cmd:app",
+                     "Let a recurring request be answered without you, within limits."),
+    "schemes": Entry(_CLI + "schemes_cmd:app",
+                     "The catalogue of schemes agencies publish (signed)."),
+    "scenario": Entry(_CLI + "scenario_cmd:app",
+                      "Run the pilots' cases, guided (narrated) or unattended."),
+    "ledger": Entry(_CLI + "ledger_cmd:app",
+                    "Run and inspect the embedded development Indy ledger."),
+    "config": Entry(_CLI + "config_cmd:app",
+                    "Read and change settings (config.toml in the data directory)."),
+    "agency": Entry(_CLI + "agency_cmd:app",
+                    "Set up, start and stop agencies (issuers and verifiers)."),
+    "issuer": Entry(_CLI + "issuer_cmd:app",
+                    "Publish schemas, create credential definitions, invite and issue."),
+    "verifier": Entry(_CLI + "verifier_cmd:app",
+                      "Verifier agencies: policies, proof requests, decisions, cases."),
+}
+
+
+class RootGroup(LazyGroup):
+    """The root group: builds only the command that runs."""
+
+    entries = COMMANDS
+
 
 app = typer.Typer(
     name="ssi-wallet",
+    cls=RootGroup,
     help=(
         "A self-sovereign-identity wallet for the terminal: keep verifiable credentials "
         "(AnonCreds on an Indy ledger) on your own machine and prove only what is needed."
@@ -61,8 +101,8 @@ def root(
         Path | None,
         typer.Option(
             "--home",
-            help=f"Data directory (default: ${HOME_ENV} or the platform's user data dir).",
-            envvar=HOME_ENV,
+            help="Data directory (default: $SSI_WALLET_HOME or the platform's user data dir).",
+            envvar="SSI_WALLET_HOME",
             show_envvar=False,
         ),
     ] = None,
@@ -72,7 +112,7 @@ def root(
 ) -> None:
     """Global options apply to every command."""
     if home is not None:
-        os.environ[HOME_ENV] = str(home.expanduser().resolve())
+        os.environ["SSI_WALLET_HOME"] = str(home.expanduser().resolve())
     if debug:
         os.environ["SSI_WALLET_DEBUG"] = "1"
     if ctx.invoked_subcommand not in (None, "inbox") and not ctx.resilient_parsing:
@@ -90,29 +130,3 @@ def _mention_notices() -> None:
 
         notice(f"[bold cyan]You have {count} new notice{'s' if count > 1 else ''}: "
                "see ssi-wallet inbox[/]")
-
-
-app.command("init")(wallet_cmd.init)
-app.command("connect")(connections_cmd.connect)
-app.command("eligibility")(schemes_cmd.eligibility)
-app.command("inbox")(schemes_cmd.inbox)
-app.command("apply")(schemes_cmd.apply)
-app.command("demo")(scenario_cmd.demo)
-app.add_typer(wallet_cmd.app, name="wallet")
-app.add_typer(agent_cmd.app, name="agent")
-app.add_typer(connections_cmd.app, name="connections")
-app.add_typer(offers_cmd.app, name="offers")
-app.add_typer(credentials_cmd.app, name="credentials")
-app.add_typer(requests_cmd.app, name="requests")
-app.add_typer(history_cmd.app, name="history")
-app.add_typer(consent_cmd.app, name="consent")
-app.add_typer(schemes_cmd.app, name="schemes")
-app.add_typer(scenario_cmd.app, name="scenario")
-app.add_typer(ledger_cmd.app, name="ledger")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(agency_cmd.app, name="agency")
-app.add_typer(issuer_cmd.app, name="issuer")
-
-from ssi_wallet.cli import verifier_cmd  # noqa: E402  (verifier group)
-
-app.add_typer(verifier_cmd.app, name="verifier")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import typer
 
@@ -50,6 +49,12 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def _print_traceback() -> None:
+    import traceback  # only with --debug: not on every start-up
+
+    traceback.print_exc()
+
+
 def run() -> None:
     """Console-script entry point."""
     from ssi_wallet import progress
@@ -61,7 +66,7 @@ def run() -> None:
         result = app(standalone_mode=False, prog_name="ssi-wallet")
     except SsiWalletError as error:
         if debug_enabled():
-            traceback.print_exc()
+            _print_traceback()
         _fail(str(error), error.exit_code, kind=error.code, hint=error.hint)
     except typer.Abort:
         _fail("aborted", 1, kind="aborted")
@@ -77,7 +82,7 @@ def run() -> None:
         _fail("interrupted", 130, kind="interrupted")
     except Exception as error:  # the last line of defence: one line, no traceback
         if debug_enabled():
-            traceback.print_exc()
+            _print_traceback()
         _fail(
             f"unexpected {type(error).__name__}: {error}",
             1,

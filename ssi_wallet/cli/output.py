@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:  # rich is imported when something is drawn, not at start-up
+    from rich.console import Console
+    from rich.table import Table
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON document on stdout, nothing else.")
@@ -28,6 +30,8 @@ def out() -> Console:
     """The console for results (stdout)."""
     global _out
     if _out is None:
+        from rich.console import Console
+
         _out = Console(highlight=False)
     return _out
 
@@ -36,6 +40,8 @@ def err() -> Console:
     """The console for progress, notices and errors (stderr), so stdout stays clean."""
     global _err
     if _err is None:
+        from rich.console import Console
+
         _err = Console(stderr=True, highlight=False)
     return _err
 
@@ -66,6 +72,8 @@ def emit(doc: Any, *, json_out: bool, human: Callable[[Console], None] | str | N
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A rich table with the project's look."""
+    from rich.table import Table
+
     tbl = Table(title=title, title_justify="left", header_style="bold", expand=False)
     for column in columns:
         tbl.add_column(column, overflow="fold")

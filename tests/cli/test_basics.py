@@ -31,9 +31,9 @@ def test_help_does_not_import_agent_or_ledger_libraries() -> None:
 
 
 def test_every_registered_group_help_stays_light() -> None:
-    from ssi_wallet.cli.app import app
+    from ssi_wallet.cli.app import COMMANDS
 
-    groups = [info.name for info in app.registered_groups]
+    groups = [name for name, entry in COMMANDS.items() if entry.target.endswith(":app")]
     assert "config" in groups
     for group in groups:
         probe = (

@@ -128,13 +128,12 @@ def test_raw_key_is_base58_of_32_bytes_and_opens_askar(tmp_path: Path) -> None:
     assert not wk.key_opens_store(uri, wk.new_random_key())
 
 
-def test_argon2id_derivation_is_deterministic_and_fast() -> None:
+def test_argon2id_derivation_is_deterministic() -> None:
+    # Its cost (time, memory) is a benchmark figure, not asserted here: timed
+    # asserts fail on a loaded machine without anything being wrong.
     kdf = wk.new_kdf_params()
     assert kdf["name"] == "argon2id" and len(bytes.fromhex(kdf["salt"])) == 16
-    started = time.perf_counter()
     key = wk.derive_key(PASS, kdf)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"Argon2id took {elapsed:.2f}s"
     assert wk.derive_key(PASS, kdf) == key
     assert wk.derive_key(PASS, wk.new_kdf_params()) != key  # the salt matters
     assert len(base58.b58decode(key)) == 32
