@@ -29,13 +29,26 @@ def list_(json_out: JsonOpt = False) -> None:
     from ssi_wallet.holder.offers import list_offers
 
     offers = list_offers(holder_client())
-    rows = [(o.id, o.issuer_label or o.issuer_did, o.credential_type or o.cred_def_id,
+    rows = [(o.id, o.issuer_label or o.issuer_did,
+             (o.credential_type or o.cred_def_id or "?") + _unknown_mark(o),
              ", ".join(f"{k}={display(k, v)}" for k, v in o.attributes.items()))
             for o in offers]
     emit([o.to_json() for o in offers], json_out=json_out,
-         human=lambda con: con.print(table("Credential offers", ["id", "from", "type",
-                                                                 "values"], rows))
-         if rows else con.print("No open offers."))
+         human=lambda con: _print_offers(con, offers, rows))
+
+
+def _print_offers(con, offers, rows) -> None:
+    if not rows:
+        con.print("No open offers.")
+        return
+    con.print(table("Credential offers", ["id", "from", "type", "values"], rows))
+    if any(o.on_ledger is False for o in offers):
+        con.print("! its credential definition is not on your ledger: the offer cannot be "
+                  "accepted; decline it (ssi-wallet offers decline ID)")
+
+
+def _unknown_mark(offer) -> str:
+    return " !" if offer.on_ledger is False else ""
 
 
 @app.command("show")
@@ -53,6 +66,9 @@ def show(offer_id: str, json_out: JsonOpt = False) -> None:
         con.print(f"[bold]{offer.credential_type or 'Credential'}[/] offered by "
                   f"[bold]{offer.issuer_label or 'unknown'}[/] (issuer DID {offer.issuer_did})")
         con.print(f"credential definition {offer.cred_def_id}; state {offer.state}")
+        if offer.on_ledger is False:
+            con.print("[bold]This definition is not on your ledger:[/] the offer cannot be "
+                      f"accepted. Decline it: ssi-wallet offers decline {offer.id}")
         con.print(table(None, ["attribute", "value"],
                         [(k, display(k, v)) for k, v in offer.attributes.items()]))
 

@@ -85,6 +85,9 @@ class Offer(IssuedBy):
     created_at: str | None
     comment: str | None = None
     issuer_label: str | None = None
+    # Whether its credential definition is on the wallet's ledger (None: not checked or
+    # not readable); an offer from another network can never be accepted.
+    on_ledger: bool | None = None
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Offer:

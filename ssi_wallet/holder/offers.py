@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from ssi_wallet.errors import NotFoundError, UsageError
+from ssi_wallet.errors import NotFoundError, SsiWalletError, UsageError
 from ssi_wallet.holder.connections import labels
 from ssi_wallet.holder.models import Offer
 from ssi_wallet.holder.waiting import wait_for_state
@@ -27,7 +28,23 @@ def list_offers(client: AdminClient) -> list[Offer]:
         if o.connection_id in conns else o
         for o in offers
     ]
+    offers = [replace(o, on_ledger=definition_on_ledger(client, o.cred_def_id)) for o in offers]
     return sorted(offers, key=lambda o: o.created_at or "")
+
+
+def definition_on_ledger(client: AdminClient, cred_def_id: str | None) -> bool | None:
+    """Whether the wallet's ledger has this credential definition (the agent reads it);
+    None when the ledger could not be asked. An issuer on another network, or an id
+    that names nothing, gives False: such an offer can only be declined."""
+    if not cred_def_id:
+        return False
+    try:
+        found = client.get(f"/credential-definitions/{quote(cred_def_id, safe=':')}")
+    except NotFoundError:
+        return False
+    except SsiWalletError:
+        return None
+    return bool((found or {}).get("credential_definition"))
 
 
 def get_offer(client: AdminClient, offer_id: str) -> Offer:
@@ -39,7 +56,7 @@ def get_offer(client: AdminClient, offer_id: str) -> Offer:
         conn = labels(client).get(offer.connection_id)
         if conn:
             offer = replace(offer, issuer_label=conn.their_label)
-    return offer
+    return replace(offer, on_ledger=definition_on_ledger(client, offer.cred_def_id))
 
 
 def _open_offer(client: AdminClient, offer_id: str) -> Offer:
@@ -52,7 +69,12 @@ def _open_offer(client: AdminClient, offer_id: str) -> Offer:
 def accept_offer(client: AdminClient, offer_id: str, *, wait: bool = True,
                  timeout: float = 60.0) -> str | None:
     """Request the credential; with `wait`, return its id once stored in the wallet."""
-    _open_offer(client, offer_id)
+    offer = _open_offer(client, offer_id)
+    if offer.on_ledger is False:
+        raise NotFoundError(
+            f"offer {offer_id}: its credential definition {offer.cred_def_id} is not on "
+            "your ledger (the issuer uses another network, or no such definition exists)",
+            hint=f"decline it: ssi-wallet offers decline {offer_id}")
 
     def trigger() -> str:
         client.post(f"{RECORDS}/{offer_id}/send-request", json={})

@@ -129,8 +129,17 @@ def cli_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_cli_case(case: dict[str, Any], cli_results: dict[str, Any]) -> None:
     result, stored = cli_results[case["id"]]
     where = f"{case['id']} ({case['_source']})"
+    check_one_error(result, case["exit"], case["error"], where, json_out=bool(case.get("json")))
+    assert stored == [], (where, "stored", stored)
+
+
+def check_one_error(result: CliResult, exit_code: int, words: str, where: str, *,
+                    json_out: bool = False) -> None:
+    """The corpus's rule for a refused command: its exit code, one `error:` line with
+    `words` (at most a hint after it), no traceback or escape sequences, and stdout empty
+    or exactly one JSON error document."""
     assert "Traceback" not in result.stderr, where
-    assert result.returncode == case["exit"], (where, result.returncode, result.stderr)
+    assert result.returncode == exit_code, (where, result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1, (where, result.stderr)
@@ -138,16 +147,15 @@ def test_cli_case(case: dict[str, Any], cli_results: dict[str, Any]) -> None:
     # one line: at most a hint follows it (and start-up notices may precede it)
     assert lines.index(line) >= len(lines) - 2, (where, result.stderr)
     assert not re.match(r"error: unexpected [A-Z]\w*(Error|Exception)", line), (where, line)
-    assert case["error"].lower() in line.lower(), (where, line)
+    assert words.lower() in line.lower(), (where, line)
     assert len(line) < 600, (where, len(line))
     assert "\x1b" not in result.stderr, (where, "terminal escape sequences in the error")
-    if case.get("json"):
+    if json_out:
         doc = json.loads(result.stdout)
-        assert doc["ok"] is False and case["error"].lower() in doc["error"]["message"].lower()
+        assert doc["ok"] is False and words.lower() in doc["error"]["message"].lower()
         assert result.stdout.endswith("}\n"), where
-    elif case["exit"] != 2:
+    elif exit_code != 2:
         assert result.stdout == "", (where, result.stdout)
-    assert stored == [], (where, "stored", stored)
 
 
 # ------------------------------------------------------------------ in-process parsers
