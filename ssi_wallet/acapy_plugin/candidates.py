@@ -10,9 +10,12 @@ time of every one (5.3 s for a wallet of 10,000).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from aries_cloudagent.core.profile import Profile
+from aries_cloudagent.core.profile import Profile, ProfileSession
+from aries_cloudagent.storage.base import BaseStorage
+from aries_cloudagent.storage.error import StorageNotFoundError
 from indy_credx import Credential as CredxCredential
 
 from ssi_wallet.holder.models import Credential, ProofRequest
@@ -39,9 +42,11 @@ def cred_info(name: str, raw: bytes) -> dict[str, Any]:
 
 
 async def page(profile: Profile, query: dict[str, Any], start: int, count: int,
-               *, with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
-    """Credentials matching `query`, newest first, from `start`; and how many match."""
-    count = max(0, min(count, MAX_CANDIDATES - start))
+               *, with_total: bool = True, cap: int | None = MAX_CANDIDATES
+               ) -> tuple[list[dict[str, Any]], int | None]:
+    """Credentials matching `query`, newest first, from `start` (never past `cap`); and
+    how many match."""
+    count = max(0, count if cap is None else min(count, cap - start))
     total = None
     if with_total:
         async with profile.session() as session:
@@ -73,3 +78,28 @@ async def fetch_into(profile: Profile, facts: PlanFacts, referents) -> None:
     for ref, found in (await pages(profile, facts.request, wanted)).items():
         facts.add_page(ref, [Credential.from_record(i) for i in found["results"]],
                        found["total"])
+
+
+async def stored_times(session: ProfileSession, wanted: set[str] | None) -> dict[str, str]:
+    """credential id -> when it was stored (`updated_at` of its finished holder
+    exchange), for `wanted` ids or all. Read from the raw stored records: ACA-Py's
+    GET /issue-credential-2.0/records rebuilds every exchange through its message models
+    (tens of ms each). The exchange details are not tagged by credential, so they are
+    all read (raw); only the wanted exchanges are then fetched."""
+    storage = session.inject(BaseStorage)
+    exchange_of: dict[str, str] = {}
+    for record in await storage.find_all_records("indy_cred_ex_v20", {}):
+        detail = json.loads(record.value)
+        cred_id = detail.get("cred_id_stored")
+        if cred_id and detail.get("cred_ex_id") and (wanted is None or cred_id in wanted):
+            exchange_of[cred_id] = detail["cred_ex_id"]
+    times: dict[str, str] = {}
+    for cred_id, cred_ex_id in exchange_of.items():
+        try:
+            record = await storage.get_record("cred_ex_v20", cred_ex_id)
+        except StorageNotFoundError:
+            continue
+        exchange = json.loads(record.value)
+        if exchange.get("role") == "holder" and exchange.get("state") == "done":
+            times[cred_id] = exchange.get("updated_at") or ""
+    return times

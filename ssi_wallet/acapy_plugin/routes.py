@@ -4,6 +4,7 @@
     GET/POST            /ssi-wallet/records/{category}        (?tag=value filters)
     GET/PUT/DELETE      /ssi-wallet/records/{category}/{id}
     POST                /ssi-wallet/received-times            ({"credential_ids": [...]})
+    GET                 /ssi-wallet/credentials               (?start=&count=: newest first)
     POST                /ssi-wallet/candidates                (a proof request's candidates,
                         newest first: {"pres_ex_id", "referents": {ref: {start, count}}})
 """
@@ -103,36 +104,38 @@ async def received_times(request: web.BaseRequest) -> web.Response:
     for the given ids or all. Read from the raw stored records: ACA-Py's
     GET /issue-credential-2.0/records rebuilds every exchange through its message models
     (tens of ms each), which made every proof answer and listing grow with the wallet."""
-    import json
-
-    from aries_cloudagent.storage.base import BaseStorage
-    from aries_cloudagent.storage.error import StorageNotFoundError
-
     context: AdminRequestContext = request["context"]
     body = await _json_object(request) if request.can_read_body else {}
     ids = body.get("credential_ids")
     if ids is not None and (not isinstance(ids, list)
                             or not all(isinstance(i, str) for i in ids)):
         raise web.HTTPBadRequest(reason="credential_ids must be a list of strings")
-    wanted = set(ids) if ids is not None else None
-    times: dict[str, str] = {}
+    from ssi_wallet.acapy_plugin.candidates import stored_times
+
     async with context.profile.session() as session:
-        storage = session.inject(BaseStorage)
-        exchange_of: dict[str, str] = {}
-        for record in await storage.find_all_records("indy_cred_ex_v20", {}):
-            detail = json.loads(record.value)
-            cred_id = detail.get("cred_id_stored")
-            if cred_id and detail.get("cred_ex_id") and (wanted is None or cred_id in wanted):
-                exchange_of[cred_id] = detail["cred_ex_id"]
-        for cred_id, cred_ex_id in exchange_of.items():
-            try:
-                record = await storage.get_record("cred_ex_v20", cred_ex_id)
-            except StorageNotFoundError:
-                continue
-            exchange = json.loads(record.value)
-            if exchange.get("role") == "holder" and exchange.get("state") == "done":
-                times[cred_id] = exchange.get("updated_at") or ""
+        times = await stored_times(session, set(ids) if ids is not None else None)
     return web.json_response({"results": times})
+
+
+async def credentials_page(request: web.BaseRequest) -> web.Response:
+    """The wallet's credentials newest first, one page (`?start=&count=`, at most 1000),
+    with the total and, unless `times=0`, when each was stored: a listing that does not
+    load all 10,000 credentials of a large wallet to show the newest."""
+    from ssi_wallet.acapy_plugin.candidates import page, stored_times
+
+    context: AdminRequestContext = request["context"]
+    try:
+        start = max(0, int(request.query.get("start", 0)))
+        count = max(0, min(1000, int(request.query.get("count", 50))))
+    except ValueError:
+        raise web.HTTPBadRequest(reason="start and count must be integers") from None
+    results, total = await page(context.profile, {}, start, count, cap=None)
+    if request.query.get("times", "1") != "0" and results:
+        async with context.profile.session() as session:
+            times = await stored_times(session, {r["referent"] for r in results})
+        for info in results:
+            info["received_at"] = times.get(info["referent"])
+    return web.json_response({"results": results, "total": total})
 
 
 async def candidates(request: web.BaseRequest) -> web.Response:
@@ -196,5 +199,6 @@ async def register(app: web.Application) -> None:
             web.delete("/ssi-wallet/records/{category}/{record_id}", records_delete),
             web.post("/ssi-wallet/received-times", received_times),
             web.post("/ssi-wallet/candidates", candidates),
+            web.get("/ssi-wallet/credentials", credentials_page, allow_head=False),
         ]
     )
