@@ -184,6 +184,17 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these sections (repeatable; for development)",
     )
     parser.add_argument(
+        "--iterations", type=int, default=None, help="override iterations per level"
+    )
+    parser.add_argument(
+        "--levels",
+        default=None,
+        help="override the concurrency levels, comma-separated (e.g. 1,4,8)",
+    )
+    parser.add_argument(
+        "--wallet-size", type=int, default=None, help="override the large wallet's size"
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="only rewrite performance.md/.png from an existing results.json",
@@ -201,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         report.write(results, md_path, md_path.with_suffix(".png"))
         return 0
     p = plan(args.quick)
+    if args.iterations:
+        p["iterations"] = args.iterations
+    if args.levels:
+        p["levels"] = [int(x) for x in args.levels.split(",")]
+    if args.wallet_size:
+        p["wallet_size"] = args.wallet_size
     sections = args.only or ["floor", "ledger", "stock", "ours"]
     started = time.time()
     results: dict[str, Any] = {

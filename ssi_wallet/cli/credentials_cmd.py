@@ -18,19 +18,31 @@ app = typer.Typer(help="List, show, check and delete credentials.")
 
 
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
-    """List credentials, newest first.
+def list_(
+    limit: int = typer.Option(50, "--limit", min=1, help="Show the newest N."),
+    all_: bool = typer.Option(False, "--all", help="Show every credential (slow for a "
+                              "wallet of thousands)."),
+    json_out: JsonOpt = False,
+) -> None:
+    """List credentials, newest first (the newest 50 unless --limit or --all).
 
-    Example: ssi-wallet credentials list --json
+    Example: ssi-wallet credentials list --limit 10 --json
     """
     from ssi_wallet.holder.agent import holder_client
-    from ssi_wallet.holder.credentials import list_credentials
+    from ssi_wallet.holder.credentials import credentials_page, list_credentials
 
-    creds = list_credentials(holder_client())
+    client = holder_client()
+    if all_:
+        creds = list_credentials(client)
+        total = len(creds)
+    else:
+        creds, total = credentials_page(client, count=limit)
     rows = [(c.id, c.credential_type, c.issuer_did, (c.received_at or "")[:19],
              "revocable" if c.revocable else "") for c in creds]
+    title = f"Credentials ({len(creds)})" if len(creds) == total else \
+        f"Credentials (newest {len(creds)} of {total}; --all for every one)"
     emit([c.to_json() for c in creds], json_out=json_out,
-         human=lambda con: con.print(table(f"Credentials ({len(creds)})",
+         human=lambda con: con.print(table(title,
                                            ["id", "type", "issuer DID", "received", ""], rows))
          if rows else con.print("The wallet holds no credentials yet."))
 

@@ -37,8 +37,36 @@ def received_times(client: AdminClient, ids: list[str] | None = None) -> dict[st
     return times
 
 
-def list_credentials(client: AdminClient, *, with_times: bool = True) -> list[Credential]:
-    """Every credential, newest first (by when it was received, else by issue date)."""
+def credentials_page(client: AdminClient, *, start: int = 0, count: int = 50,
+                     with_times: bool = True) -> tuple[list[Credential], int]:
+    """One page of the wallet's credentials, newest first (by when they were stored),
+    and how many it holds: read by the wallet's agent plugin straight from the wallet,
+    so showing the newest does not load every credential of a large wallet."""
+    try:
+        found = client.get("/ssi-wallet/credentials", params={
+            "start": start, "count": count, "times": 1 if with_times else 0})
+    except NotFoundError:  # an agent without the plugin: ACA-Py's listing, sorted here
+        creds = _all_through_acapy(client, with_times)
+        return creds[start:start + count], len(creds)
+    creds = [Credential.from_record(r, r.get("received_at")) for r in found.get("results", [])]
+    return creds, int(found.get("total") or 0)
+
+
+def list_credentials(client: AdminClient, *, with_times: bool = True,
+                     limit: int | None = None) -> list[Credential]:
+    """The newest `limit` credentials (default: every one), newest first."""
+    creds: list[Credential] = []
+    while limit is None or len(creds) < limit:
+        want = PAGE if limit is None else min(PAGE, limit - len(creds))
+        batch, total = credentials_page(client, start=len(creds), count=want,
+                                        with_times=with_times)
+        creds.extend(batch)
+        if not batch or len(creds) >= total:
+            break
+    return creds
+
+
+def _all_through_acapy(client: AdminClient, with_times: bool) -> list[Credential]:
     results: list[dict[str, Any]] = []
     start = 0
     while True:

@@ -327,6 +327,8 @@ OUR_PLUGIN_ROUTES = [
     ("put", "/ssi-wallet/records/scheme/x"),
     ("delete", "/ssi-wallet/records/scheme/x"),
     ("post", "/ssi-wallet/received-times"),
+    ("post", "/ssi-wallet/candidates"),
+    ("get", "/ssi-wallet/credentials"),
 ]
 
 # Routes ACA-Py deliberately serves without the key (liveness/readiness probes, docs).
