@@ -16,7 +16,17 @@ before send-request, after it, while the credential/presentation is on its way):
 After each run, checked: the credential of that run is in the wallet exactly once (or,
 for an abandoned exchange, not at all and the offer can be taken again); a proof request
 is verified at most once and ends verified or cleanly abandoned; nothing of earlier runs
-is lost; every CLI error on the way was one line without a traceback.
+is lost; every CLI error on the way was one line without a traceback. An exchange the
+kill stranded in "sent, not acknowledged" must end `abandoned` on both sides (the agent
+abandons it GRACE_SECONDS after its restart, `ssi_wallet/holder/stranded.py`); the
+issuer then offers again and the wallet stores exactly one copy.
+
+`--verifier-runs N` runs a month of the income supplement N times with the verifier
+agency killed: `verifier serve` (after step one, step two or both), and, in a series of
+its own, the agency's ACA-Py agent (AGENCY_STAGES: right after the request is sent;
+0-1.5 s after the citizen's answer to step one or two; once the payment is decided),
+restarted with `ssi-wallet agency start`. Checked: one payment per month in the case
+store and one webhook key at the payment system (a local receiver).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +54,9 @@ STAGES = (
     "after-send-presentation",
 )
 ISSUANCE = ("offer-received", "accept-in-flight", "after-send-request")
+# exchanges.grace_seconds for the runs: longer than an issuer's ACA-Py retries (4 x 10 s),
+# so a credential still on its way after the restart is not cut off.
+GRACE_SECONDS = 45
 
 
 def _background(stack: Stack, *args: str) -> subprocess.Popen[str]:
@@ -122,13 +136,13 @@ def issuance_run(stack: Stack, number: int, stage: str, rng: random.Random) -> d
         stack.wallet.json("offers", "accept", offer["id"])
         outcome["result"] = "offer kept; accepted after restart"
     else:
-        # the holder sent its request before dying: the credential may still arrive
-        try:
-            eventually(lambda: stack.credentials_with(ref), timeout=60)
-            outcome["result"] = "credential arrived after restart"
-        except StepFailed:
-            state = stack.issuer_record(cred_ex_id)["cred_ex_record"]["state"]
-            outcome["result"] = f"not completed (issuer state {state})"
+        # the holder sent its request before dying: the credential may still arrive, or
+        # (the request or the credential died with a queue) both sides end abandoned
+        outcome["result"] = _settle_issuance(stack, ref, cred_ex_id, offer["id"])
+        if outcome["result"] == "abandoned on both sides":
+            stack.offer(ref)
+            stack.wallet.json("offers", "accept", stack.wallet_offer()["id"])
+            outcome["result"] += "; offered again and stored"
     mine = stack.credentials_with(ref)
     after = {c["id"] for c in stack.wallet.json("credentials", "list")}
     outcome["copies"] = len(mine)
@@ -137,6 +151,30 @@ def issuance_run(stack: Stack, number: int, stage: str, rng: random.Random) -> d
         len(mine) == 1 and not (before - after) and not outcome.get("cli", {}).get("traceback")
     )
     return outcome
+
+
+def _abandoned_in_wallet(stack: Stack, exchange_id: str) -> bool:
+    """The wallet's history says it abandoned this exchange."""
+    return any(e["kind"] == "exchange_abandoned" and e.get("exchange_id") == exchange_id
+               for e in stack.wallet.json("history"))
+
+
+def _settle_issuance(stack: Stack, ref: str, cred_ex_id: str, offer_id: str) -> str:
+    """Wait until the credential is stored or both sides abandoned the exchange."""
+
+    def settled() -> str | None:
+        if stack.credentials_with(ref):
+            return "credential arrived after restart"
+        state = stack.issuer_record(cred_ex_id)["cred_ex_record"]["state"]
+        if state == "abandoned" and _abandoned_in_wallet(stack, offer_id):
+            return "abandoned on both sides"
+        return None
+
+    try:
+        return eventually(settled, timeout=GRACE_SECONDS + 90, interval=1.0)
+    except StepFailed:
+        state = stack.issuer_record(cred_ex_id)["cred_ex_record"]["state"]
+        return f"not completed (issuer state {state})"
 
 
 def presentation_run(stack: Stack, number: int, stage: str, rng: random.Random) -> dict:
@@ -171,9 +209,12 @@ def presentation_run(stack: Stack, number: int, stage: str, rng: random.Random) 
         return record if record["state"] in ("done", "abandoned") else None
 
     try:
-        record = eventually(final, timeout=90)
+        record = eventually(final, timeout=GRACE_SECONDS + 90)
         outcome["verifier"] = f"{record['state']} verified={record.get('verified')}"
-        clean = record["state"] == "abandoned" or record.get("verified") == "true"
+        if record["state"] == "abandoned":  # cleanly: the wallet abandoned it too
+            clean = eventually(lambda: _abandoned_in_wallet(stack, request["id"]), timeout=30)
+        else:
+            clean = record.get("verified") == "true"
     except StepFailed:
         outcome["verifier"] = stack.verifier_record(pres_ex_id)["state"]
         clean = False
@@ -192,6 +233,7 @@ def crash_runs(
     try:
         if own:
             stack.start()
+        stack.wallet("config", "set", "exchanges.grace_seconds", str(GRACE_SECONDS)).check()
         for number in range(1, runs + 1):
             stage = stages[(number - 1) % len(stages)]
             try:
@@ -373,29 +415,155 @@ def verifier_run(
     return outcome
 
 
-def verifier_crash_runs(runs: int, seed: int) -> dict:
+AGENCY_STAGES = ("after-request-sent", "after-presentation-arrived", "after-payment-decision")
+
+
+def _restart_agency(stack: Stack) -> float:
+    """`ssi-wallet agency start town`: starts the agent that is not running."""
+    started = time.monotonic()
+    stack.agency.json("agency", "start", "town", timeout=240)
+    return round(time.monotonic() - started, 1)
+
+
+def _case(stack: Stack) -> dict:
+    """The citizen's case at the agency (`verifier cases show`); empty before the first."""
+    case = f"C-{stack.connection}"
+    result = stack.agency("verifier", "cases", "show", case, "--agency", "town", "--json")
+    return result.json() if result.returncode == 0 else {}
+
+
+def _month_payments(stack: Stack, month: int) -> list[dict]:
+    return [p for p in _case(stack).get("payments", []) if int(p["month"]) == month]
+
+
+def agency_agent_run(
+    stack: Stack,
+    receiver: PaymentsReceiver,
+    number: int,
+    stage: str,
+    rng: random.Random,
+    *,
+    reask_after: float = 75.0,
+) -> dict:
+    """One month's income supplement with the agency's ACA-Py agent killed -9 at `stage`
+    and restarted (`agency start`); `verifier serve` keeps running. The citizen answers
+    every new request of the agency; when nothing moves for `reask_after` seconds (a
+    message lost with the dead agent's in-memory queue) the agency asks again
+    (`verifier recheck`)."""
+    month, text = _run_month(number)
+    outcome: dict = {"stage": f"agent-killed-{stage}", "month": month, "reasked": 0}
+    earlier = {e["pres_ex_id"] for e in _case(stack).get("exchanges", [])}
+    stack.offer(f"agent-{number}", month=text, issue_date="2026-11-15")
+    stack.wallet.json("offers", "accept", stack.wallet_offer()["id"])
+    seen = {r["id"] for r in stack.wallet.json("requests", "list")}
+    stack.agency.json(
+        "verifier", "request", "--agency", "town", "--policy", "income-supplement",
+        "--connection", stack.connection, "--month", text,
+    )
+    killed = False
+
+    def kill_and_restart() -> None:
+        stack.kill_agency()
+        outcome["restart_s"] = _restart_agency(stack)
+
+    if stage == "after-request-sent":
+        kill_and_restart()
+        killed = True
+    kill_on_step = rng.choice((1, 2))  # after-presentation-arrived: which step's answer
+    presented = 0
+    progress = deadline = time.monotonic()
+    deadline += 420
+    while True:
+        paid = bool(_month_payments(stack, month))
+        if stage == "after-payment-decision" and paid and not killed:
+            kill_and_restart()
+            killed = True
+        if paid and receiver.keys_for(month):
+            break
+        if time.monotonic() > deadline:
+            raise StepFailed(f"no payment for {month} after 420 s ({outcome})")
+        for request in stack.wallet.json("requests", "list"):
+            if request["id"] in seen:
+                continue
+            seen.add(request["id"])
+            answer = stack.wallet("requests", "present", request["id"], "--yes", "--json")
+            if answer.returncode:  # e.g. a request the agency abandoned meanwhile
+                outcome.setdefault("present_errors", []).append(
+                    answer.stderr.strip().splitlines()[-1][:200] if answer.stderr.strip() else "")
+                outcome["traceback"] = outcome.get("traceback") or "Traceback" in answer.stderr
+                continue
+            presented += 1
+            progress = time.monotonic()
+            if stage == "after-presentation-arrived" and not killed and presented == kill_on_step:
+                time.sleep(rng.uniform(0.0, 1.5))
+                kill_and_restart()
+                killed = True
+        if time.monotonic() - progress > reask_after:
+            stack.agency.json(
+                "verifier", "recheck", "--case", f"C-{stack.connection}", "--agency", "town"
+            )
+            outcome["reasked"] += 1
+            progress = time.monotonic()
+        time.sleep(0.2 if stage == "after-payment-decision" and not killed else 1.0)
+    time.sleep(2)  # let any duplicate delivery arrive before counting
+    payments = _month_payments(stack, month)
+    keys = receiver.keys_for(month)
+    mine = [e for e in _case(stack)["exchanges"] if e["pres_ex_id"] not in earlier]
+    outcome.update(
+        exchanges=len(mine),
+        # sent in this run and never decided: stranded, unless abandoned when re-asked
+        left_open=sum(1 for e in mine if e.get("status") != "processed"),
+        presented=presented,
+        payments=len(payments),
+        webhook_keys=len(keys),
+        deliveries=sum(1 for k, b in receiver.deliveries if str(month) in b),
+    )
+    outcome["ok"] = (killed and len(payments) == 1 and len(keys) == 1
+                     and not outcome.get("traceback"))
+    return outcome
+
+
+def verifier_crash_runs(runs: int, seed: int, *, kill: str = "serve",
+                        stack: Stack | None = None,
+                        receiver: PaymentsReceiver | None = None) -> dict:
+    """`kill="serve"`: kill -9 of `verifier serve`; `kill="agent"`: of the agency's ACA-Py
+    agent, at AGENCY_STAGES in turn. With `stack` (started with `receiver.url` as its
+    payments webhook) the runs use it and leave it running."""
     rng = random.Random(seed)
-    receiver = PaymentsReceiver()
-    stack = Stack(payments_url=receiver.url)
+    own = stack is None
+    receiver = receiver or PaymentsReceiver()
+    stack = stack or Stack(payments_url=receiver.url)
     serve_pid = [0]
     results = []
     started = time.monotonic()
     try:
-        stack.start()
+        if own:
+            stack.start()
         serve_pid[0] = _serve(stack)
         for number in range(1, runs + 1):
             try:
-                outcome = verifier_run(stack, receiver, number, serve_pid, rng)
+                if kill == "agent":
+                    stage = AGENCY_STAGES[(number - 1) % len(AGENCY_STAGES)]
+                    outcome = agency_agent_run(stack, receiver, number, stage, rng)
+                else:
+                    outcome = verifier_run(stack, receiver, number, serve_pid, rng)
             except Exception as error:  # noqa: BLE001 - a failed run is a finding
                 outcome = {"ok": False, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+                if kill == "agent":
+                    outcome["stage"] = f"agent-killed-{stage}"
+                    try:  # a run that never paid is a lost payment
+                        outcome["payments"] = len(_month_payments(stack, _run_month(number)[0]))
+                    except Exception:  # noqa: BLE001
+                        pass
             outcome["run"] = number
             results.append(outcome)
             print(json.dumps(outcome), flush=True)
     finally:
-        if serve_pid[0]:
-            _kill(serve_pid[0])
-        stack.stop()
-        receiver.close()
+        if own:
+            if serve_pid[0]:
+                _kill(serve_pid[0])
+            stack.stop()
+            receiver.close()
     return {
         "runs": runs,
         "ok": sum(bool(r.get("ok")) for r in results),
@@ -414,22 +582,34 @@ def main() -> None:
         "--verifier-runs",
         type=int,
         default=0,
-        help="also kill `verifier serve` mid-workflow this many times",
+        help="also kill the verifier agency mid-workflow this many times (see --verifier-kill)",
+    )
+    parser.add_argument(
+        "--verifier-kill",
+        choices=("serve", "agent", "both"),
+        default="both",
+        help="with --verifier-runs: kill `verifier serve`, the agency's ACA-Py agent, or "
+        "each in a series of its own",
     )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    # a background job ignores SIGINT: let SIGTERM stop the agents and ledgers we started
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     summary = crash_runs(args.runs, args.seed) if args.runs else {"runs": 0, "ok": 0}
-    if args.verifier_runs:
-        summary["verifier"] = verifier_crash_runs(args.verifier_runs, args.seed)
+    series = {"verifier": "serve", "agency_agent": "agent"}
+    for key, kill in series.items():
+        if args.verifier_runs and args.verifier_kill in (kill, "both"):
+            summary[key] = verifier_crash_runs(args.verifier_runs, args.seed, kill=kill)
     text = json.dumps(summary, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
-    short = {k: v for k, v in summary.items() if k not in ("results", "verifier")}
-    if "verifier" in summary:
-        short["verifier"] = {k: v for k, v in summary["verifier"].items() if k != "results"}
+    short = {k: v for k, v in summary.items() if k not in ("results", *series)}
+    for key in series:
+        if key in summary:
+            short[key] = {k: v for k, v in summary[key].items() if k != "results"}
     print(json.dumps(short, indent=2))
-    verifier_ok = summary.get("verifier", {}).get("ok") == summary.get("verifier", {}).get("runs")
-    sys.exit(0 if summary["ok"] == summary["runs"] and verifier_ok else 1)
+    all_ok = all(summary[k]["ok"] == summary[k]["runs"] for k in series if k in summary)
+    sys.exit(0 if summary["ok"] == summary["runs"] and all_ok else 1)
 
 
 if __name__ == "__main__":

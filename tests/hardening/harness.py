@@ -81,10 +81,16 @@ def rss_kib(pid: int) -> int | None:
 class Stack:
     """Ledger + agency `town` + citizen wallet, connected; see the module docstring."""
 
-    def __init__(self, workdir: Path | None = None, *, payments_url: str | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, *, payments_url: str | None = None,
+                 holder_agent: dict[str, Any] | None = None,
+                 agency_agent: dict[str, Any] | None = None) -> None:
         """With `payments_url`, the agency also runs the example income-supplement policy
-        (two-step, a payment webhook to that URL) for `verifier serve` workflows."""
+        (two-step, a payment webhook to that URL) for `verifier serve` workflows.
+        `holder_agent` / `agency_agent`: agent settings (inbound_port, endpoint), e.g. to
+        put a `gate.Gate` in front of an agent's inbound port."""
         self.payments_url = payments_url
+        self.holder_agent = holder_agent or {}
+        self.agency_agent = agency_agent or {}
         self.work = Path(workdir or tempfile.mkdtemp(prefix="ssi-hardening-"))
         self.agency = Home(self.work / "agency-home")
         self.wallet = Home(self.work / "citizen-home")
@@ -123,10 +129,14 @@ class Stack:
                 f"settings:\n  trusted_employers: [{keys.did}]\n"
                 f"  payments_webhook: {self.payments_url}\n"
             )
+        if self.agency_agent:
+            town += "agent:\n" + "".join(f"  {k}: {v}\n" for k, v in self.agency_agent.items())
         (files / "town.yaml").write_text(town)
         for home in (self.agency, self.wallet):
             home("config", "set", "ledger.genesis", info.genesis_path).check()
             home("config", "set", "ledger.tails_server_url", info.tails_server_url).check()
+        for key, value in self.holder_agent.items():
+            self.wallet("config", "set", f"agent.{key}", str(value)).check()
         self.agency.json(
             "agency",
             "init",
@@ -197,8 +207,15 @@ class Stack:
         return out
 
     def kill_holder(self) -> int:
-        runtime = self._runtime(self.holder_root)
-        assert runtime, "the holder agent is not running"
+        return self._kill_agent(self.holder_root)
+
+    def kill_agency(self) -> int:
+        """kill -9 of the agency's ACA-Py agent (not of `verifier serve`)."""
+        return self._kill_agent(self.agency_root)
+
+    def _kill_agent(self, root: Path) -> int:
+        runtime = self._runtime(root)
+        assert runtime, f"no agent runs in {root}"
         os.kill(runtime["pid"], signal.SIGKILL)
         deadline = time.monotonic() + 10
         while Path(f"/proc/{runtime['pid']}").exists() and time.monotonic() < deadline:
@@ -206,7 +223,14 @@ class Stack:
         return runtime["pid"]
 
     def agency_admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        runtime = self._runtime(self.agency_root)
+        return self._admin(self.agency_root, method, path, **kwargs)
+
+    def holder_admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The citizen's agent, read directly (to check its side of an exchange)."""
+        return self._admin(self.holder_root, method, path, **kwargs)
+
+    def _admin(self, root: Path, method: str, path: str, **kwargs: Any) -> Any:
+        runtime = self._runtime(root)
         response = httpx.request(
             method,
             runtime["admin_url"] + path,
