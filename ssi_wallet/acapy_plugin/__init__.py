@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aries_cloudagent.config.injection_context import InjectionContext
 
-from ssi_wallet.acapy_plugin import consent, history, notices
+from ssi_wallet.acapy_plugin import consent, history, notices, stranded
 
 
 async def setup(context: InjectionContext) -> None:
@@ -21,3 +21,4 @@ async def setup(context: InjectionContext) -> None:
     history.subscribe(context)
     consent.subscribe(context)
     notices.subscribe(context)
+    stranded.subscribe(context)

@@ -46,6 +46,7 @@ KINDS = (
     "credential_received",
     "credential_deleted",
     "offer_declined",
+    "exchange_abandoned",
 )
 PRESENTATION_SENT = re.compile(r"^acapy::record::present_proof_v2_0::presentation-sent$")
 # pres_ex_id -> consent id, set by the in-agent consent responder before it presents.

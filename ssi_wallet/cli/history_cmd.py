@@ -68,4 +68,9 @@ def _summary(entry: dict) -> str:
         return "; ".join(parts) or "nothing revealed"
     if kind in ("credential_received", "credential_deleted"):
         return f"{entry.get('credential_id')} ({entry.get('cred_def_id')})"
+    if kind == "exchange_abandoned":
+        how = "by the agent after a restart" if entry.get("automatic") else "by you"
+        return (f"{entry.get('exchange')} exchange {entry.get('exchange_id')}: sent, not "
+                f"acknowledged; abandoned {how}" + (
+                    "" if entry.get("outcome") == "abandoned" else " (it completed first)"))
     return entry.get("reason") or entry.get("request_name") or ""

@@ -5,6 +5,8 @@ Examples:
   ssi-wallet offers show 5d0c...
   ssi-wallet offers accept 5d0c... --json
   ssi-wallet offers decline 5d0c... --reason "not mine"
+  ssi-wallet offers list --waiting
+  ssi-wallet offers abandon 5d0c... --yes
 """
 
 from __future__ import annotations
@@ -13,28 +15,44 @@ from typing import Annotated
 
 import typer
 
-from ssi_wallet.cli.output import JsonOpt, emit, table
+from ssi_wallet.cli.output import JsonOpt, YesOpt, emit, table
 from ssi_wallet.encoding import display
 
 app = typer.Typer(help="See, accept or decline credential offers.")
+WaitingOpt = Annotated[bool, typer.Option(
+    "--waiting", help="List accepted offers whose credential has not arrived instead.")]
 
 
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
-    """List open offers: who offers what.
+def list_(waiting: WaitingOpt = False, json_out: JsonOpt = False) -> None:
+    """List open offers: who offers what. People also see accepted offers still waiting
+    for their credential; --waiting lists only those ("sent, not acknowledged" once
+    silent for exchanges.grace_seconds, default 60).
 
     Example: ssi-wallet offers list --json
     """
+    from ssi_wallet.cli.waiting_view import draw, list_waiting_command
+    from ssi_wallet.cli.waiting_view import waiting as waiting_for
     from ssi_wallet.holder.agent import holder_client
     from ssi_wallet.holder.offers import list_offers
 
-    offers = list_offers(holder_client())
+    if waiting:
+        list_waiting_command("credential", json_out=json_out)
+        return
+    client = holder_client()
+    offers = list_offers(client)
     rows = [(o.id, o.issuer_label or o.issuer_did,
              (o.credential_type or o.cred_def_id or "?") + _unknown_mark(o),
              ", ".join(f"{k}={display(k, v)}" for k, v in o.attributes.items()))
             for o in offers]
-    emit([o.to_json() for o in offers], json_out=json_out,
-         human=lambda con: _print_offers(con, offers, rows))
+    pending = [] if json_out else waiting_for(client, "credential")
+
+    def human(con) -> None:
+        _print_offers(con, offers, rows)
+        if pending:
+            draw(con, "credential", pending)
+
+    emit([o.to_json() for o in offers], json_out=json_out, human=human)
 
 
 def _print_offers(con, offers, rows) -> None:
@@ -111,3 +129,21 @@ def decline(
     decline_offer(holder_client(), offer_id, reason=reason)
     emit({"offer_id": offer_id, "declined": True}, json_out=json_out,
          human=f"Declined offer {offer_id}")
+
+
+@app.command("abandon")
+def abandon(
+    offer_id: str,
+    reason: Annotated[str | None, typer.Option(help="Told to the issuer.")] = None,
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Abandon an accepted offer whose credential never arrived (see list --waiting):
+    the issuer is told with a problem report and can offer again. A credential that
+    arrives later for it is refused, so it is never stored twice.
+
+    Example: ssi-wallet offers abandon 5d0c... --yes
+    """
+    from ssi_wallet.cli.waiting_view import abandon_command
+
+    abandon_command("credential", offer_id, reason=reason, yes=yes, json_out=json_out)

@@ -6,6 +6,8 @@ Examples:
   ssi-wallet requests show 9e1f...
   ssi-wallet requests present 9e1f... --use income=1b2c... --yes
   ssi-wallet requests decline 9e1f... --reason "not now"
+  ssi-wallet requests list --waiting
+  ssi-wallet requests abandon 9e1f... --yes
 """
 
 from __future__ import annotations
@@ -25,16 +27,27 @@ UseOpt = Annotated[list[str] | None, typer.Option(
     "--use", help="REFERENT=CREDENTIAL_ID: answer this item with that credential (repeatable).")]
 
 
+WaitingOpt = Annotated[bool, typer.Option(
+    "--waiting", help="List answered requests the verifier has not acknowledged instead.")]
+
+
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
-    """List open proof requests.
+def list_(waiting: WaitingOpt = False, json_out: JsonOpt = False) -> None:
+    """List open proof requests. People also see answered requests the verifier has
+    not acknowledged; --waiting lists only those ("sent, not acknowledged" once silent
+    for exchanges.grace_seconds, default 60).
 
     Example: ssi-wallet requests list --json
     """
+    from ssi_wallet.cli.waiting_view import draw, list_waiting_command
+    from ssi_wallet.cli.waiting_view import waiting as waiting_for
     from ssi_wallet.holder.agent import holder_client
     from ssi_wallet.holder.connections import labels
     from ssi_wallet.holder.proofs import list_requests
 
+    if waiting:
+        list_waiting_command("presentation", json_out=json_out)
+        return
     client = holder_client()
     requests = list_requests(client)
     conns = labels(client) if requests else {}
@@ -46,9 +59,15 @@ def list_(json_out: JsonOpt = False) -> None:
         asks = [", ".join(a.names) for a in req.attributes] + [
             f"{p.name} {p.p_type} …" for p in req.predicates]
         rows.append((req.id, conn.their_label if conn else "", req.name, "; ".join(asks)))
-    emit(docs, json_out=json_out,
-         human=lambda con: con.print(table("Proof requests", ["id", "from", "name", "asks"],
-                                           rows)) if rows else con.print("No open requests."))
+    pending = [] if json_out else waiting_for(client, "presentation")
+
+    def human(con: Console) -> None:
+        con.print(table("Proof requests", ["id", "from", "name", "asks"], rows)
+                  if rows else "No open requests.")
+        if pending:
+            draw(con, "presentation", pending)
+
+    emit(docs, json_out=json_out, human=human)
 
 
 @app.command("show")
@@ -104,6 +123,20 @@ def decline(request_id: str,
     do_decline(holder_client(), request_id, reason=reason)
     emit({"id": request_id, "declined": True}, json_out=json_out,
          human=f"Declined request {request_id}")
+
+
+@app.command("abandon")
+def abandon(request_id: str,
+            reason: Annotated[str | None, typer.Option(help="Told to the verifier.")] = None,
+            yes: YesOpt = False, json_out: JsonOpt = False) -> None:
+    """Abandon an answered request the verifier never acknowledged (see list --waiting):
+    the verifier is told with a problem report and can ask again.
+
+    Example: ssi-wallet requests abandon 9e1f... --yes
+    """
+    from ssi_wallet.cli.waiting_view import abandon_command
+
+    abandon_command("presentation", request_id, reason=reason, yes=yes, json_out=json_out)
 
 
 def render_plan(con: Console, plan) -> None:
