@@ -6,7 +6,8 @@ Flags: issuer --auto-accept-requests --auto-respond-credential-request; holder
 --auto-accept-invites --auto-accept-requests --auto-respond-credential-offer
 --auto-store-credential --auto-respond-presentation-request; verifier
 --auto-accept-requests --auto-verify-presentation. All --log-level warning (our agents'
-level too), exchange records removed when done (ACA-Py's default).
+level too), exchange records removed when done (ACA-Py's default; `preserve=True` keeps
+them, as our agents do, for the soak's memory comparison).
 """
 
 from __future__ import annotations
@@ -115,7 +116,13 @@ class StockAgent:
 
 
 def start_agent(
-    workdir: Path, role: str, *, genesis: str, tails_url: str | None = None, seed: str | None = None
+    workdir: Path,
+    role: str,
+    *,
+    genesis: str,
+    tails_url: str | None = None,
+    seed: str | None = None,
+    extra_flags: tuple[str, ...] = (),
 ) -> StockAgent:
     workdir.mkdir(parents=True, exist_ok=True)
     inbound, admin_port = _free_port(), _free_port()
@@ -148,6 +155,7 @@ def start_agent(
         "--genesis-file",
         genesis,
         *FLAGS[role],
+        *extra_flags,
     ]
     if tails_url:
         args += ["--tails-server-base-url", tails_url, "--tails-server-upload-url", tails_url]
@@ -190,8 +198,9 @@ def start_agent(
 class StockSetup:
     """Issuer, holder and verifier, connected, with a plain and a revocable definition."""
 
-    def __init__(self, workdir: Path, ledger, log=print) -> None:
+    def __init__(self, workdir: Path, ledger, log=print, *, preserve: bool = False) -> None:
         self.workdir, self.ledger, self.log = workdir, ledger, log
+        self.preserve = preserve  # keep exchange records (--preserve-exchange-records)
         self.agents: dict[str, StockAgent] = {}
         self.hubs: dict[str, EventHub] = {}
         self.cred_defs: dict[bool, str] = {}
@@ -217,6 +226,7 @@ class StockSetup:
                         genesis=info.genesis_path,
                         tails_url=info.tails_server_url if role == "issuer" else None,
                         seed=seeds.get(role),
+                        extra_flags=("--preserve-exchange-records",) if self.preserve else (),
                     )
                     for role in ("issuer", "holder", "verifier")
                 }
@@ -297,7 +307,7 @@ class StockSetup:
             {
                 "connection_id": connection_id or self.conn["issuer"],
                 "auto_issue": True,
-                "auto_remove": True,
+                "auto_remove": not self.preserve,
                 "credential_preview": {
                     "@type": "issue-credential/2.0/credential-preview",
                     "attributes": [{"name": k, "value": v} for k, v in VALUES.items()],
@@ -336,7 +346,7 @@ class StockSetup:
             {
                 "connection_id": self.conn["verifier"],
                 "auto_verify": True,
-                "auto_remove": True,
+                "auto_remove": not self.preserve,
                 "presentation_request": {"indy": request},
             },
         )

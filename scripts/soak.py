@@ -4,6 +4,7 @@ sampled as it goes; and a ledger flood.
 
     nice -n 10 .venv/bin/python scripts/soak.py --iterations 1000
     .venv/bin/python scripts/soak.py --iterations 0 --ledger-ops 10000   # flood only
+    .venv/bin/python scripts/soak.py --baseline stock [--preserve] --iterations 500
 
 One iteration is the benchmark's (`bench/ours.py`): the employer agency offers an
 IncomeStatement, the citizen accepts it, the municipality's policy asks a 1-predicate
@@ -15,6 +16,9 @@ accept` and, for a policy nobody consented to, `ssi-wallet requests present --ye
 Each iteration is checked: the credential is in the wallet exactly once, the verifier's
 agent verified the proof, `serve` recorded one decision and one audit entry and ran the
 webhook action once. A failed check or step is counted with its reason; the run goes on.
+
+`--baseline stock` runs the same loop over three stock ACA-Py agents (bench/stock.py: no
+plugin, no CLI), with or without `--preserve-exchange-records`: the memory baseline.
 
 The flood: `--ledger-ops` mixed reads and writes (NYM writes by the trustee, GET_NYM,
 GET_TXN) through indy-vdr against its own 1-node ledger, `--flood-concurrency` in flight,
@@ -28,9 +32,11 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +51,7 @@ from tests.plugins.cli import run_ssi_wallet  # noqa: E402
 CONSENTED = POLICIES[False]  # the plain income check, answered under standing consent
 BY_HAND = "income-check-manual"  # the same check nobody consented to: the CLI answers it
 DB_SUFFIXES = (".db", ".db-wal", ".db-shm", ".sqlite", ".sqlite-wal")
+Iteration = Callable[[bool], dict[str, float]]  # via_cli -> step times (s); CheckFailed
 
 
 class CheckFailed(Exception):
@@ -131,18 +138,23 @@ def db_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.name.endswith(DB_SUFFIXES))
 
 
+def anon_kib(pid: int) -> int | None:
+    """Anonymous (heap, arenas) part of the RSS: what grows when Python keeps objects."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 class Sampler:
-    """VmRSS, open fds and CPU of each process, database sizes, load; every few iterations."""
+    """VmRSS, anonymous RSS, open fds and CPU of each process, database sizes and the
+    machine's load, every few iterations."""
 
-    def __init__(self, setup: OursSetup, ledger) -> None:
-        from ssi_wallet.holder.agent import holder_paths
-
-        self.pids = {**setup.pids, "ledger": ledger.pid()}
-        self.dbs = {
-            "holder wallet": holder_paths(setup.home).root,
-            "employer": setup.home / "agencies" / "employer",
-            "municipality": setup.home / "agencies" / "municipality",
-        }
+    def __init__(self, pids: dict[str, int], dbs: dict[str, Path]) -> None:
+        self.pids, self.dbs = pids, dbs
         self.samples: list[dict[str, Any]] = []
 
     def sample(self, iteration: int) -> dict[str, Any]:
@@ -151,6 +163,7 @@ class Sampler:
             "t": round(time.time(), 1),
             "load": load_average(),
             "rss_kib": {n: rss_kib(p) for n, p in self.pids.items()},
+            "anon_kib": {n: anon_kib(p) for n, p in self.pids.items()},
             "fds": {n: fd_count(p) for n, p in self.pids.items()},
             "cpu_s": {n: cpu_seconds(p) for n, p in self.pids.items()},
             "db_bytes": {n: db_bytes(r) for n, r in self.dbs.items()},
@@ -229,69 +242,114 @@ def left_open(setup: OursSetup) -> dict[str, int]:
     }
 
 
+def run_loop(args: argparse.Namespace, one: Iteration, sampler: Sampler) -> dict[str, Any]:
+    """`args.iterations` iterations (every `--cli-every`th through the CLI), failures
+    counted with their reasons, a sample every `--sample-every`."""
+    runs: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    sampler.sample(0)
+    started = time.monotonic()
+    for i in range(1, args.iterations + 1):
+        if args.max_seconds and time.monotonic() - started > args.max_seconds:
+            print(f"stopping after {len(runs)} iterations: --max-seconds", flush=True)
+            break
+        via_cli = bool(args.cli_every) and i % args.cli_every == 0
+        t0 = time.perf_counter()
+        try:
+            times = one(via_cli)
+        except CheckFailed as error:
+            failures.append({"iteration": i, "cli": via_cli, "reason": str(error)})
+            print(f"iteration {i} FAILED: {error}", flush=True)
+            times = {}
+        runs.append(
+            {
+                "i": i,
+                "cli": via_cli,
+                "ok": bool(times),
+                "total_s": round(time.perf_counter() - t0, 3),
+                **{k: round(v, 3) for k, v in times.items()},
+            }
+        )
+        if i % args.sample_every == 0:
+            s = sampler.sample(i)
+            print(
+                f"{i}/{args.iterations}: {len(failures)} failed, "
+                f"{time.monotonic() - started:.0f} s, load {s['load'][0]}, rss MiB "
+                + ", ".join(f"{n} {v / 1024:.0f}" for n, v in s["rss_kib"].items() if v),
+                flush=True,
+            )
+    if sampler.samples[-1]["iteration"] != len(runs):
+        sampler.sample(len(runs))
+    return {"runs": runs, "failures": failures, "seconds": time.monotonic() - started}
+
+
+def soak_ours(args: argparse.Namespace, work: Path, ledger) -> dict[str, Any]:
+    from ssi_wallet.holder.agent import holder_paths
+
+    with OursSetup(work / "home", ledger, registry_size=args.registry_size) as setup:
+        setup.grant_consent(False)
+        sampler = Sampler(
+            {**setup.pids, "ledger": ledger.pid()},
+            {
+                "holder wallet": holder_paths(setup.home).root,
+                "employer": setup.home / "agencies" / "employer",
+                "municipality": setup.home / "agencies" / "municipality",
+            },
+        )
+        loop = run_loop(args, lambda via_cli: iteration(setup, via_cli), sampler)
+        return summarise(args, loop, sampler.samples) | {
+            "late_or_duplicate_webhooks": {k: v for k, v in setup.sink.arrivals.items() if v != 1},
+            "left_open_in_wallet": left_open(setup),
+        }
+
+
+def soak_stock(args: argparse.Namespace, work: Path, ledger) -> dict[str, Any]:
+    """The same loop over three stock ACA-Py agents (no plugin, no CLI, no checks beyond
+    "stored" and "verified"): the memory baseline, with or without kept records."""
+    from bench.stock import StockSetup
+
+    with StockSetup(work / "stock", ledger, preserve=args.preserve) as setup:
+        cred_def = setup.make_cred_def(False, 0)
+
+        def one(_via_cli: bool) -> dict[str, float]:
+            try:
+                return {"issue_s": setup.issue(cred_def), "proof_s": setup.prove(cred_def, False)}
+            except Exception as error:  # noqa: BLE001 - counted with its reason
+                raise CheckFailed(f"{type(error).__name__}: {str(error)[:300]}") from error
+
+        sampler = Sampler(
+            {**setup.pids, "ledger": ledger.pid()},
+            {role: work / "stock" / role for role in setup.agents},
+        )
+        args.cli_every = 0
+        loop = run_loop(args, one, sampler)
+        return summarise(args, loop, sampler.samples) | {
+            "baseline": "stock",
+            "preserve_exchange_records": args.preserve,
+        }
+
+
 def soak(args: argparse.Namespace) -> dict[str, Any]:
     from ssi_wallet.ledger.service import LedgerService
 
     work = Path(tempfile.mkdtemp(prefix="ssi-soak-"))
     ledger = LedgerService(work / "ledger")
     ledger.start(nodes=1, exit_with_pid=os.getpid())
-    runs: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
-    started = time.monotonic()
     try:
-        with OursSetup(work / "home", ledger, registry_size=args.registry_size) as setup:
-            setup.grant_consent(False)
-            print(f"set up in {time.monotonic() - started:.0f} s", flush=True)
-            sampler = Sampler(setup, ledger)
-            sampler.sample(0)
-            loop_started = time.monotonic()
-            done = 0
-            for i in range(1, args.iterations + 1):
-                if args.max_seconds and time.monotonic() - loop_started > args.max_seconds:
-                    print(f"stopping after {done} iterations: --max-seconds", flush=True)
-                    break
-                via_cli = bool(args.cli_every) and i % args.cli_every == 0
-                t0 = time.perf_counter()
-                try:
-                    times = iteration(setup, via_cli)
-                except CheckFailed as error:
-                    failures.append({"iteration": i, "cli": via_cli, "reason": str(error)})
-                    print(f"iteration {i} FAILED: {error}", flush=True)
-                    times = {}
-                done = i
-                runs.append(
-                    {
-                        "i": i,
-                        "cli": via_cli,
-                        "ok": bool(times),
-                        "total_s": round(time.perf_counter() - t0, 3),
-                        **{k: round(v, 3) for k, v in times.items()},
-                    }
-                )
-                if i % args.sample_every == 0:
-                    s = sampler.sample(i)
-                    print(
-                        f"{i}/{args.iterations}: {len(failures)} failed, "
-                        f"{time.monotonic() - loop_started:.0f} s, load {s['load'][0]}, "
-                        f"rss MiB "
-                        + ", ".join(f"{n} {v / 1024:.0f}" for n, v in s["rss_kib"].items() if v),
-                        flush=True,
-                    )
-            if not sampler.samples or sampler.samples[-1]["iteration"] != done:
-                sampler.sample(done)
-            loop_seconds = time.monotonic() - loop_started
-            duplicates = {k: v for k, v in setup.sink.arrivals.items() if v != 1}
-            still_open = left_open(setup)
+        return (soak_stock if args.baseline == "stock" else soak_ours)(args, work, ledger)
     finally:
         ledger.stop()
-    return summarise(args, runs, failures, sampler.samples, loop_seconds, duplicates, still_open)
+        if not args.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
 
 
-def summarise(args, runs, failures, samples, loop_seconds, duplicates, still_open) -> dict:
+def summarise(args: argparse.Namespace, loop: dict[str, Any], samples: list[dict]) -> dict:
+    runs, failures, loop_seconds = loop["runs"], loop["failures"], loop["seconds"]
     ok = [r for r in runs if r["ok"]]
 
     def timing(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return {k: summary_ms(r[k] for r in rows) for k in ("issue_s", "proof_s", "check_s")} | {
+        steps = ("issue_s", "proof_s", "check_s")
+        return {k: summary_ms(r[k] for r in rows if k in r) for k in steps} | {
             "iteration": summary_ms(r["total_s"] for r in rows)
         }
 
@@ -301,13 +359,12 @@ def summarise(args, runs, failures, samples, loop_seconds, duplicates, still_ope
         "cli_every": args.cli_every,
         "failures": len(failures),
         "failure_list": failures,
-        "late_or_duplicate_webhooks": duplicates,
-        "left_open_in_wallet": still_open,
         "loop_seconds": round(loop_seconds, 1),
         "iterations_per_min": round(len(runs) / loop_seconds * 60, 1) if loop_seconds else None,
         "timing_api": timing([r for r in ok if not r["cli"]]),
         "timing_cli": timing([r for r in ok if r["cli"]]),
         "rss_kib": growth(samples, "rss_kib", args.warmup),
+        "anon_kib": growth(samples, "anon_kib", args.warmup),
         "fds": growth(samples, "fds", args.warmup),
         "db_bytes": growth(samples, "db_bytes", args.warmup),
         "load": {
@@ -439,10 +496,24 @@ def main() -> None:
     )
     parser.add_argument("--registry-size", type=int, default=100)
     parser.add_argument(
+        "--baseline",
+        choices=("ours", "stock"),
+        default="ours",
+        help="stock: the same loop over three stock ACA-Py agents (memory baseline)",
+    )
+    parser.add_argument(
+        "--preserve",
+        action="store_true",
+        help="with --baseline stock: keep exchange records as our agents do",
+    )
+    parser.add_argument(
         "--max-seconds",
         type=float,
         default=None,
         help="stop the soak after this long (results are still written)",
+    )
+    parser.add_argument(
+        "--keep-work", action="store_true", help="keep the agents' homes and logs in /tmp"
     )
     parser.add_argument("--ledger-ops", type=int, default=0)
     parser.add_argument("--flood-concurrency", type=int, default=16)
