@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,34 +26,14 @@ from tests.e2e.stock_issuance import (
     publish_income_statement,
 )
 from tests.hardening.test_corpus import check_one_error
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.hardening.test_tampering import OCTOBER as VALUES
+from tests.hardening.test_tampering import Wallet as Citizen
 from tests.plugins.ledger import new_identity
 from tests.plugins.stock_agents import AgentConfig, start_stock_agent
 
 pytestmark = pytest.mark.slow
 
-ENV = {"SSI_WALLET_PASSPHRASE": "unknown definitions test passphrase"}
-VALUES = {
-    "month": "202610",
-    "net_income_cents": "123400",
-    "gross_income_cents": "160000",
-    "employer_name": "Elsewhere",
-    "employee_ref": "E-77",
-    "issue_date": "20261101",
-    "valid_until": "20271231",
-}
 MARK = "not on your ledger"
-
-
-class Citizen:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-
-    def __call__(self, *args: str) -> CliResult:
-        return run_ssi_wallet(self.home, *args, env=ENV, timeout=180)
-
-    def json(self, *args: str) -> Any:
-        return self(*args, "--json").check().json()
 
 
 @pytest.fixture(scope="module")
