@@ -13,7 +13,7 @@ from ssi_wallet.agency import verifier, workflows
 from ssi_wallet.agency.cases import open_case_store
 from ssi_wallet.agency.config import parse_agency_config
 from ssi_wallet.agency.policy import load_policy
-from ssi_wallet.errors import ServiceError
+from ssi_wallet.errors import NotFoundError, ServiceError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EMPLOYER = "Th7MpTaRZVRYnPiabds81Y"
@@ -28,14 +28,19 @@ class FakeAgent:
         self.posts: list[tuple[str, Any]] = []
         self.fail_messages = 0
         self.counter = 0
+        self.listings = 0  # GETs of the whole record list
 
     def get(self, path: str, params: dict | None = None) -> Any:
         if path.startswith("/connections/"):
             return {"connection_id": path.rsplit("/", 1)[1], "state": "active"}
         if path == "/present-proof-2.0/records":
+            self.listings += 1
             return {"results": [r for r in self.records.values()
                                 if r["state"] == (params or {}).get("state")]}
-        return self.records[path.rsplit("/", 1)[1]]
+        pres_ex_id = path.rsplit("/", 1)[1]
+        if pres_ex_id not in self.records:
+            raise NotFoundError(f"no record {pres_ex_id}")
+        return self.records[pres_ex_id]
 
     def post(self, path: str, json: Any = None, params: dict | None = None) -> Any:
         self.posts.append((path, json))
@@ -200,6 +205,27 @@ def test_failed_action_is_retried_from_the_outbox(setup) -> None:
     assert sum(p.endswith("send-message") for p, _ in agent.posts) == 2   # failed, then ok
     verifier.catch_up(config, agent)
     assert sum(p.endswith("send-message") for p, _ in agent.posts) == 2   # never again
+
+
+def test_catch_up_reads_open_exchanges_not_the_whole_history(setup, monkeypatch) -> None:
+    """Catch-up (every minute in serve) listed every finished record the agent keeps, which
+    grows with each exchange; with few open exchanges it now reads just those."""
+    config, agent, store = setup
+    two_steps(config, agent, store, "c6", 202610, "123400")  # history: decided before
+    waiting = verifier.send_request(config, agent, INCOME, connection_id="c7", month=202610)
+    ended = verifier.send_request(config, agent, INCOME, connection_id="c8", month=202610)
+    agent.answer(ended["pres_ex_id"], revealed={"month": "202610"})  # while nobody listened
+    gone = verifier.send_request(config, agent, INCOME, connection_id="c9", month=202610)
+    del agent.records[gone["pres_ex_id"]]  # the agent no longer has it
+    caught = verifier.catch_up(config, agent)
+    assert [o.pres_ex_id for o in caught] == [ended["pres_ex_id"]]
+    assert agent.listings == 0
+    assert store.get_exchange(waiting["pres_ex_id"]).status == "requested"
+    monkeypatch.setattr(verifier, "CATCH_UP_BY_ID", 1)  # many open: one listing per state
+    agent.answer(waiting["pres_ex_id"], revealed={"month": "202610"})
+    caught = verifier.catch_up(config, agent)
+    assert [o.pres_ex_id for o in caught] == [waiting["pres_ex_id"]]
+    assert agent.listings == len(verifier.FINAL_STATES)
 
 
 def test_brake_applied_continued_lifted(tmp_path: Path) -> None:
