@@ -10,6 +10,15 @@ Payments are unique per case and month, awards per case and scheme: even a secon
 exchange for the same month can never pay twice. Actions that leave the agency (issue a
 credential, send a message, call a URL) run after the commit from the outbox, each
 claimed by one process, and are retried until done.
+
+Cases and connections. A case invitation (`verifier invite --case REF`, single-use) links
+the one connection made through it to case REF; a new case invitation for the same REF
+moves the case to the citizen's new connection (continuity: staff know it is him). A
+scheme invitation (`verifier invite --scheme PREFIX`, multi-use, published in the signed
+scheme catalogue) opens a case of its own for every connection made through it,
+`PREFIX-<connection id>`: two citizens never share a case, and a citizen who connects
+again (a new connection, a new pairwise DID) gets a new case, because nothing he showed
+tells the agency it is him.
 """
 
 from __future__ import annotations
@@ -125,9 +134,30 @@ MIGRATIONS = [
        CREATE INDEX verifier_actions_status ON verifier_actions (status)""",
     # two-step policies (then_reveal): the second exchange names the first
     "ALTER TABLE verifier_exchanges ADD COLUMN parent_pres_ex_id TEXT",
+    # scheme invitations: multi-use, published; every connection made through one gets a
+    # case of its own (`verifier_connection_cases`, one row per connection)
+    """CREATE TABLE verifier_scheme_invitations (
+           invi_msg_id TEXT PRIMARY KEY,
+           case_prefix TEXT NOT NULL,
+           workflow TEXT,
+           policy_path TEXT,
+           created_at TEXT NOT NULL)""",
+    """CREATE TABLE verifier_connection_cases (
+           connection_id TEXT PRIMARY KEY,
+           invi_msg_id TEXT NOT NULL,
+           case_ref TEXT NOT NULL REFERENCES verifier_cases (case_ref),
+           requested INTEGER NOT NULL DEFAULT 0,
+           created_at TEXT NOT NULL);
+       CREATE INDEX verifier_connection_cases_invi ON verifier_connection_cases (invi_msg_id)""",
 ]
 
 BRAKE_ACTIVE_EVENTS = ("applied", "continued")
+
+
+def scheme_case_ref(prefix: str, connection_id: str) -> str:
+    """The case a connection made through a scheme invitation opens: one per connection,
+    so two citizens (or one citizen who connects again) never share a case."""
+    return f"{prefix}-{connection_id}"
 
 
 def now_iso() -> str:
@@ -247,14 +277,35 @@ class CaseStore:
         return self.db.fetchone("SELECT * FROM verifier_invitations WHERE invi_msg_id = ?",
                                 (invi_msg_id,))
 
+    def add_scheme_invitation(self, invi_msg_id: str, *, case_prefix: str,
+                              workflow: str | None, policy_path: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO verifier_scheme_invitations (invi_msg_id, case_prefix, workflow,"
+            " policy_path, created_at) VALUES (?, ?, ?, ?, ?)",
+            (invi_msg_id, case_prefix, workflow, policy_path, now_iso()))
+
+    def scheme_invitation(self, invi_msg_id: str) -> dict[str, Any] | None:
+        return self.db.fetchone(
+            "SELECT * FROM verifier_scheme_invitations WHERE invi_msg_id = ?", (invi_msg_id,))
+
+    def cases_of_invitation(self, invi_msg_id: str) -> list[dict[str, Any]]:
+        """The cases opened by connections made through a scheme invitation, oldest first."""
+        return self.db.fetchall(
+            "SELECT c.* FROM verifier_connection_cases l JOIN verifier_cases c"
+            " ON c.case_ref = l.case_ref WHERE l.invi_msg_id = ?"
+            " ORDER BY l.created_at, c.case_ref", (invi_msg_id,))
+
     def link_connection(self, invi_msg_id: str, connection_id: str) -> dict[str, Any] | None:
-        """Link the connection made from a case invitation to that case. Returns the
-        invitation row (with `first_request`: True exactly once, for the auto-request)."""
+        """Link the connection made from an invitation of ours to its case: a case
+        invitation's case, or, for a scheme invitation, a new case of its own (one per
+        connection, `<prefix>-<connection id>`). Returns the invitation row with
+        `case_ref` and `first_request` (True exactly once per connection, for the
+        auto-request); None when the invitation is not ours."""
         with self.db.transaction() as tx:
             inv = tx.fetchone("SELECT * FROM verifier_invitations WHERE invi_msg_id = ?",
                               (invi_msg_id,))
             if inv is None:
-                return None
+                return self._link_scheme_connection(tx, invi_msg_id, connection_id)
             tx.execute("UPDATE verifier_invitations SET connection_id = ?"
                        " WHERE invi_msg_id = ?", (connection_id, invi_msg_id))
             tx.execute("UPDATE verifier_cases SET connection_id = ?, updated_at = ?"
@@ -264,6 +315,24 @@ class CaseStore:
             inv["connection_id"] = connection_id
             inv["first_request"] = claimed == 1
             return inv
+
+    def _link_scheme_connection(self, tx: Transaction, invi_msg_id: str,
+                                connection_id: str) -> dict[str, Any] | None:
+        scheme = tx.fetchone("SELECT * FROM verifier_scheme_invitations WHERE invi_msg_id = ?",
+                             (invi_msg_id,))
+        if scheme is None:
+            return None
+        case_ref = scheme_case_ref(scheme["case_prefix"], connection_id)
+        self.ensure_case(tx, case_ref, workflow=scheme["workflow"],
+                         connection_id=connection_id, origin="scheme")
+        tx.execute(
+            "INSERT INTO verifier_connection_cases (connection_id, invi_msg_id, case_ref,"
+            " created_at) VALUES (?, ?, ?, ?) ON CONFLICT (connection_id) DO NOTHING",
+            (connection_id, invi_msg_id, case_ref, now_iso()))
+        claimed = tx.execute("UPDATE verifier_connection_cases SET requested = 1"
+                             " WHERE connection_id = ? AND requested = 0", (connection_id,))
+        return {**scheme, "case_ref": case_ref, "connection_id": connection_id,
+                "multi_use": True, "first_request": claimed == 1}
 
     # ------------------------------------------------------------ exchanges
 

@@ -37,6 +37,7 @@ FINAL_STATES = ("done", "abandoned")
 #: 14 s for 152 records under load, every minute (found by the soak).
 CATCH_UP_BY_ID = 100
 CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+CASE_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
 
 
 @dataclass
@@ -172,8 +173,7 @@ def _case_of_connection(store: CaseStore, client: AdminClient, connection_id: st
         except NotFoundError:
             return None
     invi_msg_id = connection.get("invitation_msg_id")
-    if invi_msg_id and store.invitation(invi_msg_id):
-        store.link_connection(invi_msg_id, connection_id)
+    if invi_msg_id and store.link_connection(invi_msg_id, connection_id) is not None:
         return store.case_for_connection(connection_id)
     return None
 
@@ -253,21 +253,48 @@ def send_followup(config: AgencyConfig, client: AdminClient, spec: dict[str, Any
 def create_invitation(config: AgencyConfig, client: AdminClient, case_ref: str, *,
                       policy: Policy | None = None, store: CaseStore | None = None
                       ) -> dict[str, Any]:
-    """An out-of-band invitation whose connection will belong to case `case_ref`."""
+    """A single-use out-of-band invitation whose connection will belong to case
+    `case_ref` (for one citizen whose case the agency knows, e.g. a CJIB case)."""
     check_case_ref(case_ref)
     store = store or store_for(config)
-    invitation = client.post(
-        "/out-of-band/create-invitation", params={"auto_accept": True},
-        json={"handshake_protocols": ["https://didcomm.org/didexchange/1.0",
-                                      "https://didcomm.org/connections/1.0"],
-              "use_public_did": False, "my_label": config.label,
-              "alias": f"case {case_ref}"})
+    invitation = _oob_invitation(config, client, alias=f"case {case_ref}", multi_use=False)
     invi_msg_id = invitation["invi_msg_id"]
     store.add_invitation(case_ref, invi_msg_id, workflow=policy.workflow if policy else None,
                          policy_path=str(policy.path) if policy and policy.path else None)
     return {"case_ref": case_ref, "invi_msg_id": invi_msg_id,
             "invitation_url": invitation["invitation_url"],
-            "policy": policy.name if policy else None}
+            "policy": policy.name if policy else None, "multi_use": False}
+
+
+def create_scheme_invitation(config: AgencyConfig, client: AdminClient, case_prefix: str, *,
+                             policy: Policy | None = None, store: CaseStore | None = None
+                             ) -> dict[str, Any]:
+    """A multi-use invitation to publish for a scheme (in its catalogue entry): every
+    citizen who connects through it gets a case of his own, `<case_prefix>-<connection
+    id>`, and the policy's request when it says `request_on_connect: true`."""
+    if not CASE_PREFIX_RE.match(case_prefix):
+        raise UsageError(f"{case_prefix!r}: a case prefix is letters, digits and . _ : - "
+                         "(at most 40)")
+    store = store or store_for(config)
+    invitation = _oob_invitation(config, client, alias=f"scheme {case_prefix}",
+                                 multi_use=True)
+    invi_msg_id = invitation["invi_msg_id"]
+    store.add_scheme_invitation(invi_msg_id, case_prefix=case_prefix,
+                                workflow=policy.workflow if policy else None,
+                                policy_path=str(policy.path) if policy and policy.path else None)
+    return {"case_prefix": case_prefix, "invi_msg_id": invi_msg_id,
+            "invitation_url": invitation["invitation_url"],
+            "policy": policy.name if policy else None, "multi_use": True}
+
+
+def _oob_invitation(config: AgencyConfig, client: AdminClient, *, alias: str,
+                    multi_use: bool) -> dict[str, Any]:
+    return client.post(
+        "/out-of-band/create-invitation",
+        params={"auto_accept": True, "multi_use": multi_use},
+        json={"handshake_protocols": ["https://didcomm.org/didexchange/1.0",
+                                      "https://didcomm.org/connections/1.0"],
+              "use_public_did": False, "my_label": config.label, "alias": alias})
 
 
 def on_connection(config: AgencyConfig, client: AdminClient, payload: dict[str, Any],

@@ -6,6 +6,7 @@ Examples:
   ssi-wallet verifier request --agency municipality --policy income-supplement \\
       --connection 3fa8... --month 2026-10 --wait
   ssi-wallet verifier invite --agency cjib --case CJIB-2026-001 --policy emergency-brake
+  ssi-wallet verifier invite --agency svb --scheme TAS --policy asbestos-contribution
   ssi-wallet verifier serve --agency cjib
   ssi-wallet verifier recheck --agency cjib --case CJIB-2026-001
   ssi-wallet verifier cases list
@@ -134,26 +135,49 @@ def request(
 
 @app.command("invite")
 def invite(
-    case: CaseOpt,
+    case: Annotated[str | None, typer.Option(
+        "--case", help="Link the one connection made through it to this case "
+                       "(single-use).")] = None,
+    scheme: Annotated[str | None, typer.Option(
+        "--scheme", help="A multi-use invitation to publish for a scheme: every connection "
+                         "made through it opens a case of its own, PREFIX-<connection>.",
+        metavar="PREFIX")] = None,
     policy: Annotated[str | None, typer.Option(
         "--policy", help="Policy to request when the citizen connects (if it says "
                          "request_on_connect: true) and for his case.")] = None,
     agency: AgencyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """An out-of-band invitation whose connection is linked to case REF.
+    """An out-of-band invitation: for case REF, or for a scheme (one case per connection).
 
     Example: ssi-wallet verifier invite --case CJIB-2026-001 --policy emergency-brake
+    Example: ssi-wallet verifier invite --scheme TAS --policy asbestos-contribution --agency svb
     """
-    from ssi_wallet.agency.verifier import agency_for, client_for, create_invitation, policy_for
+    from ssi_wallet.agency.verifier import (
+        agency_for,
+        client_for,
+        create_invitation,
+        create_scheme_invitation,
+        policy_for,
+    )
+    from ssi_wallet.errors import UsageError
 
+    if (case is None) == (scheme is None):
+        raise UsageError("give --case REF or --scheme PREFIX (one of them)")
     config = agency_for(agency)
     pol = policy_for(config, policy) if policy else None
     with client_for(config) as client:
-        doc = create_invitation(config, client, case, policy=pol)
+        if case is not None:
+            doc = create_invitation(config, client, case, policy=pol)
+        else:
+            doc = create_scheme_invitation(config, client, scheme or "", policy=pol)
 
     def human(con: Console) -> None:
-        con.print(f"Invitation for case [bold]{doc['case_ref']}[/]:")
+        if doc["multi_use"]:
+            con.print(f"Multi-use invitation for scheme cases [bold]{doc['case_prefix']}-…[/] "
+                      "(publish it; each connection gets its own case):")
+        else:
+            con.print(f"Invitation for case [bold]{doc['case_ref']}[/]:")
         con.print(doc["invitation_url"], soft_wrap=True)
 
     emit(doc, json_out=json_out, human=human)

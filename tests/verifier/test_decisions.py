@@ -102,6 +102,7 @@ def setup(tmp_path: Path):
 
 INCOME = load_policy(EXAMPLES / "policies" / "income-supplement.yaml")
 BRAKE = load_policy(EXAMPLES / "policies" / "emergency-brake.yaml")
+TAS = load_policy(EXAMPLES / "policies" / "asbestos-contribution.yaml")
 
 
 def two_steps(config, agent, store, connection: str, month: int, net: str, **answer):
@@ -260,6 +261,53 @@ def test_brake_applied_continued_lifted(tmp_path: Path) -> None:
     summary = store.case_summary("CJIB-9")
     assert [b["event"] for b in summary["brakes"]] == ["applied", "continued", "lifted"]
     assert summary["brake_active"] is False
+
+
+def test_scheme_invitation_opens_a_case_per_connection(tmp_path: Path) -> None:
+    """One published (multi-use) invitation, several connections: each its own case and
+    its own request; a redelivered event asks nothing twice; reconnecting opens a new
+    case, and only a case invitation carries a case over to a new connection."""
+    config = _agency(tmp_path, "svb", trusted_specialists=[MUNI])
+    agent, store = FakeAgent(), open_case_store(config)
+    store.add_scheme_invitation("invi-s", case_prefix="TAS", workflow="asbestos_contribution",
+                                policy_path=str(TAS.path))
+
+    def connect(connection_id: str, invitation: str = "invi-s") -> dict:
+        return verifier.on_connection(config, agent, {
+            "state": "active", "connection_id": connection_id,
+            "invitation_msg_id": invitation})
+
+    piet, jan = connect("c-piet"), connect("c-jan")
+    assert (piet["case_ref"], jan["case_ref"]) == ("TAS-c-piet", "TAS-c-jan")
+    assert piet["request"]["connection_id"] == "c-piet"
+    assert jan["request"]["case_ref"] == "TAS-c-jan"
+    assert "request" not in connect("c-piet")          # redelivered: no second request
+    outcomes = {}
+    for linked, code in ((piet, "J61"), (jan, "C45.0")):
+        sent = linked["request"]["pres_ex_id"]
+        agent.answer(sent, issuer=MUNI, schema="MedicalDeclaration",
+                     revealed={"diagnosis_code": code})
+        outcomes[linked["case_ref"]] = verifier.process_exchange(config, agent, sent,
+                                                                 run_actions=False)
+    assert {k: o.decision["outcome"] for k, o in outcomes.items()} == {
+        "TAS-c-piet": "awarded", "TAS-c-jan": "awarded"}
+    for case_ref, connection in (("TAS-c-piet", "c-piet"), ("TAS-c-jan", "c-jan")):
+        summary = store.case_summary(case_ref)
+        assert summary["connection_id"] == connection and summary["origin"] == "scheme"
+        assert [a["scheme"] for a in summary["awards"]] == ["TAS"]
+    assert {c["case_ref"] for c in store.cases_of_invitation("invi-s")} == {
+        "TAS-c-jan", "TAS-c-piet"}
+    # Piet connects again (a new connection): a new case, the old one is untouched.
+    again = connect("c-piet-2")
+    assert again["case_ref"] == "TAS-c-piet-2" and "request" in again
+    assert store.case_summary("TAS-c-piet")["connection_id"] == "c-piet"
+    # Continuity is the agency's to establish: a case invitation for his first case.
+    store.add_invitation("TAS-c-piet", "invi-case", workflow="asbestos_contribution",
+                         policy_path=None)
+    moved = connect("c-piet-3", "invi-case")
+    assert moved["case_ref"] == "TAS-c-piet"
+    assert store.case_summary("TAS-c-piet")["connection_id"] == "c-piet-3"
+    assert len(store.cases_of_invitation("invi-s")) == 3
 
 
 def test_brake_needs_the_case_invitation(tmp_path: Path) -> None:

@@ -452,3 +452,102 @@ def test_emergency_brake_applied_rechecked_and_lifted_by_revocation(
     assert case["brake_active"] is False
     assert [b["event"] for b in case["brakes"]] == ["applied", "continued", "lifted"]
 
+
+
+# ----------------------------------------------------------------------------- schemes
+
+
+@pytest.fixture(scope="module")
+def second_wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[Home]:
+    other = Home(tmp_path_factory.mktemp("citizen-2"))
+    other("config", "set", "ledger.genesis", ledger.genesis_path).check()
+    other("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    other.json("init", "--label", "Piet Jansen", "--no-keyring")
+    yield other
+    other("agent", "stop")
+
+
+def _svb_store(agencies: Home):
+    from ssi_wallet.agency.runtime import load_agency
+    from ssi_wallet.agency.verifier import store_for
+
+    return store_for(load_agency("svb", agencies.path))
+
+
+def test_one_published_scheme_invitation_a_case_per_citizen(
+        agencies: Home, wallet: Home, second_wallet: Home, definitions, tmp_path: Path):
+    """The SVB publishes ONE multi-use invitation in its signed scheme entry; two citizens
+    apply through it and each gets his own case, award and award credential. A citizen
+    who connects again gets a new case; a case invitation carries his case over."""
+    invitation = agencies.json("verifier", "invite", "--agency", "svb", "--scheme", "TAS",
+                               "--policy", "asbestos-contribution")
+    assert invitation["multi_use"] is True
+    entry = yaml.safe_load((EXAMPLES / "schemes" / "svb-tas.yaml").read_text())
+    entry["apply"]["invitation_url"] = invitation["invitation_url"]
+    (tmp_path / "tas.yaml").write_text(yaml.safe_dump(entry))
+    agencies.json("schemes", "sign", str(tmp_path / "tas.yaml"), "--agency", "svb",
+                  "-o", str(tmp_path / "tas.json"))
+    citizens = {"jan": wallet, "piet": second_wallet}
+    for citizen in citizens.values():
+        lung = _issuer_connection(agencies, citizen, "lung")
+        _issue(agencies, citizen, "lung", lung, "MedicalDeclaration",
+               {"diagnosis_code": "J61", "diagnosis_date": "2026-09-01",
+                "specialist_ref": "BIG-123", "issue_date": TODAY.isoformat()})
+        citizen.json("schemes", "add", str(tmp_path / "tas.json"))
+    with ThreadPoolExecutor(max_workers=2) as pool:   # both apply at the same time
+        applied = dict(zip(citizens, pool.map(
+            lambda c: c.json("apply", "svb-tas", "--yes", "--timeout", "90"),
+            citizens.values()), strict=True))
+    store = _svb_store(agencies)
+
+    def cases_made(count: int) -> list[dict]:
+        found = store.cases_of_invitation(invitation["invi_msg_id"])
+        return found if len(found) == count else []
+
+    cases = _eventually(lambda: cases_made(2))
+    assert all(c["origin"] == "scheme" for c in cases)
+    mine = {name: _svb_case_of(agencies, store, citizens[name], applied[name]["connection_id"])
+            for name in citizens}
+    assert sorted(mine.values()) == sorted(c["case_ref"] for c in cases)   # one each
+    for name, citizen in citizens.items():
+        summary = _decisions(agencies, "svb", mine[name], 1)
+        assert [(a["scheme"], a["amount_cents"]) for a in summary["awards"]] == [
+            ("TAS", 1000000)]
+        assert summary["audit"][0]["learned"]["revealed"] == {"diagnosis_code": "J61"}
+        offer = _eventually(lambda c=citizen: [o for o in c.json("offers", "list")
+                                               if o["credential_type"] == "AsbestosAward"])
+        accepted = citizen.json("offers", "accept", offer[0]["id"])
+        award = citizen.json("credentials", "show", accepted["credential_id"])
+        assert award["attributes"]["decision_ref"] == \
+            summary["decisions"][0]["values"]["decision_ref"]    # his own decision
+
+    # Piet connects through the published invitation again: a new connection, a new case.
+    before = {c["case_ref"]: c["connection_id"] for c in cases}
+    again = second_wallet.json("connect", invitation["invitation_url"])
+    request = _open_request(second_wallet)
+    second_wallet.json("requests", "decline", request["id"])
+    new_case = _svb_case_of(agencies, store, second_wallet, again["connection_id"])
+    assert new_case not in before
+    assert _decisions(agencies, "svb", new_case, 1)["awards"] == []
+    assert {c["case_ref"]: c["connection_id"] for c in store.cases_of_invitation(
+        invitation["invi_msg_id"]) if c["case_ref"] in before} == before   # untouched
+    # Continuity is for the agency to establish: a case invitation for his first case.
+    carried = agencies.json("verifier", "invite", "--agency", "svb", "--case", mine["piet"])
+    assert carried["multi_use"] is False
+    moved = second_wallet.json("connect", carried["invitation_url"])
+    assert _eventually(lambda: _svb_case_of(agencies, store, second_wallet,
+                                            moved["connection_id"]) == mine["piet"])
+    assert len(store.cases_of_invitation(invitation["invi_msg_id"])) == 3
+
+
+def _svb_case_of(agencies: Home, store, citizen: Home, connection_id: str) -> str | None:
+    """The SVB's case of a citizen's connection (the DID the wallet knows the SVB by on
+    it is the SVB's own DID on the SVB's side of the same connection)."""
+    from ssi_wallet.agency.runtime import agency_client, load_agency
+
+    their_did = citizen.json("connections", "show", connection_id)["their_did"]
+    with agency_client(load_agency("svb", agencies.path)) as client:
+        found = client.get("/connections", params={"my_did": their_did})["results"]
+    case = store.case_for_connection(found[0]["connection_id"]) if found else None
+    return case["case_ref"] if case else None
