@@ -140,10 +140,11 @@ def test_credential_lost_on_the_way_is_abandoned_by_hand_and_a_late_copy_refused
     # `offers decline` of an offer that is not open).
     _, open_offer = _new_offer(stack, "still-open")
     refused = stack.wallet("offers", "abandon", open_offer, "--yes", "--json")
-    assert refused.returncode == 2 and refused.stdout == "", refused
-    assert refused.stderr.strip().splitlines() == [
-        f"error: credential exchange {open_offer} is offer-received, not waiting for an "
-        "answer (only request-sent can be abandoned)"], refused.stderr
+    message = (f"credential exchange {open_offer} is offer-received, not waiting for an "
+               "answer (only request-sent can be abandoned)")
+    assert refused.returncode == 2, refused
+    assert refused.json()["error"] == {"code": "usage", "message": message}
+    assert refused.stderr.strip().splitlines() == [f"error: {message}"], refused.stderr
     stack.wallet.json("offers", "decline", open_offer)
 
 
