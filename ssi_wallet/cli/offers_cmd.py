@@ -138,9 +138,10 @@ def abandon(
     yes: YesOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Abandon an accepted offer whose credential never arrived (see list --waiting):
-    the issuer is told with a problem report and can offer again. A credential that
-    arrives later for it is refused, so it is never stored twice.
+    """Abandon an accepted offer whose credential never arrived (see list --waiting;
+    allowed once silent for exchanges.grace_seconds): the issuer is told with a problem
+    report and can offer again. A credential that arrives later for it is refused, so
+    it is never stored twice.
 
     Example: ssi-wallet offers abandon 5d0c... --yes
     """

@@ -129,8 +129,9 @@ def decline(request_id: str,
 def abandon(request_id: str,
             reason: Annotated[str | None, typer.Option(help="Told to the verifier.")] = None,
             yes: YesOpt = False, json_out: JsonOpt = False) -> None:
-    """Abandon an answered request the verifier never acknowledged (see list --waiting):
-    the verifier is told with a problem report and can ask again.
+    """Abandon an answered request the verifier never acknowledged (see list --waiting;
+    allowed once silent for exchanges.grace_seconds): the verifier is told with a
+    problem report and can ask again.
 
     Example: ssi-wallet requests abandon 9e1f... --yes
     """

@@ -53,7 +53,7 @@ def abandon_command(kind: Kind, exchange_id: str, *, reason: str | None, yes: bo
                     json_out: bool) -> None:
     """`offers abandon` / `requests abandon`: confirm, then abandon."""
     from ssi_wallet.holder.agent import holder_client
-    from ssi_wallet.holder.stranded import abandon
+    from ssi_wallet.holder.stranded import abandon, agent_started_at, grace_seconds
 
     client = holder_client()
     question = ("Abandon this credential exchange? The issuer is told and can offer again."
@@ -61,7 +61,8 @@ def abandon_command(kind: Kind, exchange_id: str, *, reason: str | None, yes: bo
                 "Abandon this presentation? The verifier is told and can ask again.")
     if not confirm(question, yes=yes):
         raise typer.Abort()
-    doc: dict[str, Any] = abandon(client, kind, exchange_id, reason=reason)
+    doc: dict[str, Any] = abandon(client, kind, exchange_id, grace=grace_seconds(),
+                                  started_at=agent_started_at(), reason=reason)
     emit(doc, json_out=json_out,
          human=f"Abandoned {exchange_id}; the other side was told." if doc["abandoned"]
          else f"{exchange_id} completed just now: nothing abandoned.")

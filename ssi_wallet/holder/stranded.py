@@ -169,23 +169,35 @@ def _waiting(kind: Kind, rec: dict[str, Any], labels: dict[str, Any], grace: flo
                    survived_restart=survived, stranded=idle >= grace, attributes=attributes)
 
 
-def abandon(client: AdminClient, kind: Kind, exchange_id: str, *, reason: str | None = None,
+def abandon(client: AdminClient, kind: Kind, exchange_id: str, *, grace: float,
+            started_at: dt.datetime | None, reason: str | None = None,
             automatic: bool = False) -> dict[str, Any]:
     """Abandon one sent-not-acknowledged exchange: a problem report tells the peer (its
-    record goes `abandoned`), and the history keeps a note. Returns what happened:
-    `abandoned`, or `completed` when the answer arrived just before."""
+    record goes `abandoned`), and the history keeps a note. Refused before the exchange
+    was silent for `grace` seconds: until then the answer, or the wallet's own retries of
+    its message, may still arrive. Returns `abandoned`, or `completed` when the answer
+    arrived in the instant before."""
     proto = PROTOCOLS[kind]
     path = f"{proto.records}/{exchange_id}"
     noun = "credential exchange" if kind == "credential" else "presentation"
-    exchange = _exchange(client, kind, exchange_id, noun)
+    try:
+        record = client.get(path)
+    except NotFoundError:
+        raise NotFoundError(f"no {noun} {exchange_id}") from None
+    exchange = record.get("cred_ex_record", record) if kind == "credential" else record
     state = str(exchange.get("state", ""))
     if state != proto.sent_state:
         raise UsageError(f"{noun} {exchange_id} is {state}, not waiting for an answer "
                          f"(only {proto.sent_state} can be abandoned)")
+    waiting = _waiting(kind, record, {}, grace, started_at, dt.datetime.now(dt.UTC))
+    if waiting is not None and not waiting.stranded:
+        raise UsageError(f"{noun} {exchange_id} has waited {waiting.idle_seconds:.0f} s; its "
+                         f"answer may still come: abandon it after {grace:.0f} s "
+                         f"({GRACE_SETTING})")
     description = reason or (
         "The holder abandons this exchange: its "
         + ("credential request" if kind == "credential" else "presentation")
-        + " was sent but never acknowledged (lost in a restart). Please "
+        + " was sent but never acknowledged. Please "
         + ("offer the credential again." if kind == "credential" else "ask again."))
     client.post(f"{path}/problem-report", json={"description": description})
     outcome = "abandoned"
@@ -205,14 +217,6 @@ def abandon(client: AdminClient, kind: Kind, exchange_id: str, *, reason: str | 
             "abandoned": outcome == "abandoned", "automatic": automatic}
 
 
-def _exchange(client: AdminClient, kind: Kind, exchange_id: str, noun: str) -> dict[str, Any]:
-    try:
-        record = client.get(f"{PROTOCOLS[kind].records}/{exchange_id}")
-    except NotFoundError:
-        raise NotFoundError(f"no {noun} {exchange_id}") from None
-    return record.get("cred_ex_record", record) if kind == "credential" else record
-
-
 def abandon_survivors(client: AdminClient, *, grace: float,
                       started_at: dt.datetime) -> list[dict[str, Any]]:
     """Abandon every exchange that was sent before this agent started and has stayed
@@ -223,7 +227,8 @@ def abandon_survivors(client: AdminClient, *, grace: float,
                                     labels={}):
             if waiting.survived_restart and waiting.stranded:
                 try:
-                    done.append(abandon(client, kind, waiting.id, automatic=True))
+                    done.append(abandon(client, kind, waiting.id, grace=grace,
+                                        started_at=started_at, automatic=True))
                 except (UsageError, NotFoundError):
                     continue  # it moved on meanwhile (answered, or abandoned by hand)
     return done
