@@ -304,6 +304,10 @@ def _spawn(spec: AgentSpec, root: Path, argv: list[str], secret_settings: dict[s
         write_fd = -1
         env = {k: v for k, v in os.environ.items() if k in _ENV_ALLOW}
         env.update({"ACAPY_HOME": str(root), "PYTHONUNBUFFERED": "1"})
+        if sys.version_info < (3, 12):
+            # ACA-Py's apispec imports distutils; setuptools' shim for it would import
+            # setuptools and pkg_resources (~0.3 s of CPU per agent start)
+            env["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
         log_fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, SECRET_FILE_MODE)
         try:
             os.write(log_fd, f"---- ssi-wallet: starting agent {spec.name} at "

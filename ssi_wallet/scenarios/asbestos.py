@@ -32,7 +32,7 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     from ssi_wallet.files import atomic_write
     from ssi_wallet.holder.applying import receive_request
     from ssi_wallet.holder.eligibility import evaluate_all, unseen_notices
-    from ssi_wallet.holder.offers import accept_offer, list_offers
+    from ssi_wallet.holder.offers import accept_offer
     from ssi_wallet.holder.proofs import plan_presentation, present
     from ssi_wallet.holder.schemes import add_scheme
 
@@ -41,9 +41,10 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
     with narrator.step("setup", "system") as step:
         citizen = world.set_stage(sys.modules[__name__])
         step.outcome = "ledger, lung specialist, SVB and the citizen's wallet are ready"
-    case_ref = f"TAS-{today:%Y%m%d}-{world.run_id}"
     with narrator.step("publish-scheme", "svb") as step:
-        invitation = world.case_invitation("svb", case_ref, "asbestos-contribution.yaml")
+        # One multi-use invitation in the published entry: every citizen who applies
+        # through it gets a case of his own.
+        invitation = world.scheme_invitation("svb", "TAS", "asbestos-contribution.yaml")
         document = load_document(examples_dir() / "schemes" / "svb-tas.yaml")
         document["apply"]["invitation_url"] = invitation["invitation_url"]
         signed = sign_document(document, did_seed(world.config("svb")))
@@ -65,9 +66,10 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
         verdict = next(v for v in evaluate_all(citizen) if v.scheme.id == SCHEME)
         step.outcome = f"{SCHEME}: {verdict.status.replace('_', ' ')} ({verdict.reason})"
     config, client = world.config("svb"), world.agency_client("svb")
-    with client.events() as events:
+    with client.events() as events, citizen.events() as citizen_events:
         with narrator.step("apply", "citizen") as step:
             connection, request_id = receive_request(citizen, SCHEME, timeout=60)
+            case_ref = world.case_of_request("svb", citizen, request_id)
             plan = plan_presentation(citizen, request_id)
             narrator.view("citizen", "; ".join(
                 [f"reveals {k}" for k in plan.revealed] +
@@ -76,17 +78,16 @@ def run(world: World, narrator: Narrator, **_: Any) -> dict[str, Any]:
             step.outcome = "application sent from the wallet"
         first = world.exchanges("svb", case_ref)[0].pres_ex_id
         wait_for_outcome(config, client, first, events, timeout=90)
-    case = world.case("svb", case_ref)
-    awards = case["awards"]
-    with narrator.step("award", "svb") as step:
-        step.outcome = (f"awarded {format_cents(int(awards[0]['amount_cents']))} "
-                        f"({awards[0]['decision_ref']})" if awards else "not awarded")
-    with narrator.step("award-credential", "citizen") as step:
-        offers = world.wait_until(
-            lambda: [o for o in list_offers(citizen) if o.credential_type == "AsbestosAward"],
-            timeout=30)
-        award_credential = accept_offer(citizen, offers[0].id)
-        step.outcome = "the SVB's award credential is in the wallet"
+        case = world.case("svb", case_ref)
+        awards = case["awards"]
+        with narrator.step("award", "svb") as step:
+            step.outcome = (f"awarded {format_cents(int(awards[0]['amount_cents']))} "
+                            f"({awards[0]['decision_ref']})" if awards else "not awarded")
+        with narrator.step("award-credential", "citizen") as step:
+            offer = world.next_offer(citizen, citizen_events,
+                                     lambda o: o.credential_type == "AsbestosAward")
+            award_credential = accept_offer(citizen, offer.id)
+            step.outcome = "the SVB's award credential is in the wallet"
     return {"scenario": NAME, "case_ref": case_ref, "awards": awards,
             "award_credential_id": award_credential,
             "eligibility": verdict.status, "notices": len(notices), "case": case,

@@ -36,6 +36,7 @@ class World:
     started: list[str] = field(default_factory=list)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3).upper())
     prepare_seconds: float = 0.0
+    prepared: set[str] = field(default_factory=set)   # scenarios whose world is ready
     _clients: dict[str, Any] = field(default_factory=dict)
 
     # -- set-up / tear-down -------------------------------------------------------------
@@ -64,10 +65,13 @@ class World:
         from ssi_wallet.holder.agent import holder_paths
         from ssi_wallet.ledger.service import LedgerService
 
-        # Agents take a second or more each to stop gracefully: stop them side by side.
+        # Agents take a second or more each to stop gracefully: stop them all side by
+        # side (the citizen's too), and the ledger once nobody uses it.
         with ThreadPoolExecutor(max_workers=len(self.started) + 1) as pool:
-            list(pool.map(lambda name: stop_agency(name, self.home), self.started))
-            pool.submit(stop, holder_paths(self.home).root).result()
+            jobs = [pool.submit(stop_agency, name, self.home) for name in self.started]
+            jobs.append(pool.submit(stop, holder_paths(self.home).root))
+            for job in jobs:
+                job.result()
         LedgerService(self.home / "ledger").stop()
 
     # -- parties --------------------------------------------------------------------------
@@ -85,26 +89,34 @@ class World:
                 init_agency(name, examples_dir() / "agencies" / f"{name}.yaml",
                             home=self.home)
 
-    def start_agencies(self, *names: str) -> None:
-        """Start agencies in parallel (each is an ACA-Py process; verifiers also serve)."""
+    def start_agencies(self, *names: str,
+                       types: dict[str, dict[str, bool]] | None = None) -> None:
+        """Start agencies in parallel (each is an ACA-Py process; verifiers also serve);
+        an issuer's credential definitions (`types`) are made as soon as it is up."""
         from ssi_wallet.agency.runtime import start_agency
 
-        with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            list(pool.map(lambda n: start_agency(n, self.home), names))
+        def bring_up(name: str) -> None:
+            start_agency(name, self.home, with_status=False)
+            if types and types.get(name):
+                self.prepare_types(name, types[name])
+
+        with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
+            list(pool.map(bring_up, names))
         self.started.extend(n for n in names if n not in self.started)
 
     def set_stage(self, scenario: Any):
         """A scenario's first step: the ledger, what it needs (ready at once when the
         runner prepared it), and a client of the citizen's wallet."""
-        self.ledger()
-        self.prepare(scenario)
+        if scenario.NAME not in self.prepared:
+            self.ledger()
+            self.prepare(scenario)
         return self.citizen(scenario.CITIZEN)
 
     def prepare(self, *scenarios: Any) -> None:
         """Everything the scenarios need, made ready at once: their agencies set up, told
-        whom to trust, started in parallel, and the issuers' credential definitions made
-        in parallel (key generation is the slow part; each agency does it in its own
-        process). Idempotent: a ready world returns quickly."""
+        whom to trust, and started in parallel with the citizen's agent; each issuer
+        makes its credential definitions as soon as it is up (key generation is the slow
+        part; each agency does it in its own process). Idempotent."""
         names: list[str] = []
         types: dict[str, dict[str, bool]] = {}
         for scenario in scenarios:
@@ -118,12 +130,11 @@ class World:
                 settings.setdefault(agency, {}).update(values)
         for agency, values in settings.items():
             self.set_settings(agency, values)
-        with ThreadPoolExecutor(max_workers=2) as pool:   # the citizen's agent meanwhile
+        with ThreadPoolExecutor(max_workers=1) as pool:   # the citizen's agent meanwhile
             citizen = pool.submit(self.citizen, scenarios[0].CITIZEN)
-            self.start_agencies(*names)
+            self.start_agencies(*names, types=types)
             citizen.result()
-        with ThreadPoolExecutor(max_workers=max(len(types), 1)) as pool:
-            list(pool.map(lambda item: self.prepare_types(*item), types.items()))
+        self.prepared.update(scenario.NAME for scenario in scenarios)
 
     def set_settings(self, name: str, values: dict[str, Any]) -> None:
         """Write agency settings into its agency.yaml (read when the agency starts)."""
@@ -187,18 +198,31 @@ class World:
               values: dict[str, Any], citizen) -> str:
         """The issuer offers, the citizen accepts; returns the stored credential's id."""
         from ssi_wallet.agency.issuance import Issuer, resolve_type
-        from ssi_wallet.holder.offers import accept_offer, list_offers
+        from ssi_wallet.holder.offers import accept_offer
 
         with citizen.events() as events, Issuer.open(self.config(issuer)) as agency:
             ctype = resolve_type(agency.config, type_name)
             sent = agency.issue(connection_id, ctype, values, wait=False)
-            while True:
-                offers = [o for o in list_offers(citizen) if o.cred_def_id == sent["cred_def_id"]]
-                if offers:
-                    break
-                events.wait("issue_credential_v2_0",
-                            lambda p: p.get("state") == "offer-received", timeout=30)
-        return accept_offer(citizen, offers[-1].id) or ""
+            offer = self.next_offer(citizen, events,
+                                    lambda o: o.cred_def_id == sent["cred_def_id"])
+        return accept_offer(citizen, offer.id) or ""
+
+    @staticmethod
+    def next_offer(citizen, events, wanted, *, timeout: float = 30):
+        """The newest offer in the wallet that is `wanted`, waiting on the citizen's event
+        stream (opened before the offer can arrive) until one is there."""
+        import time
+
+        from ssi_wallet.holder.offers import list_offers
+
+        deadline = time.monotonic() + timeout
+        while True:
+            offers = [o for o in list_offers(citizen) if wanted(o)]
+            if offers:
+                return offers[-1]
+            events.wait("issue_credential_v2_0",
+                        lambda p: p.get("state") == "offer-received",
+                        timeout=max(deadline - time.monotonic(), 0.1))
 
     def prepare_types(self, issuer: str, types: dict[str, bool]) -> None:
         """Schemas and credential definitions ({type: revocable}), reused when they exist."""
@@ -216,6 +240,28 @@ class World:
         config = self.config(verifier)
         policy = policy_for(config, examples_dir() / "policies" / policy_file)
         return create_invitation(config, self.agency_client(verifier), case_ref, policy=policy)
+
+    def scheme_invitation(self, verifier: str, case_prefix: str,
+                          policy_file: str) -> dict[str, Any]:
+        """The agency's multi-use invitation for a scheme: one case per connection."""
+        from ssi_wallet.agency.verifier import create_scheme_invitation, policy_for
+
+        config = self.config(verifier)
+        policy = policy_for(config, examples_dir() / "policies" / policy_file)
+        return create_scheme_invitation(config, self.agency_client(verifier), case_prefix,
+                                        policy=policy)
+
+    def case_of_request(self, verifier: str, citizen, request_id: str) -> str:
+        """The agency's case of a proof request the citizen received (by its thread)."""
+        from ssi_wallet.agency.verifier import RECORDS, store_for
+
+        thread = citizen.get(f"{RECORDS}/{request_id}")["thread_id"]
+        found = self.agency_client(verifier).get(RECORDS, params={"thread_id": thread})
+        for record in found.get("results", []):
+            exchange = store_for(self.config(verifier)).get_exchange(record["pres_ex_id"])
+            if exchange is not None:
+                return exchange.case_ref
+        raise NotFoundError(f"{verifier} has no case for that request")
 
     def agency_connection(self, agency: str, invi_msg_id: str, *, timeout: float = 30) -> str:
         """The agency's side of the connection made from its invitation, once complete."""

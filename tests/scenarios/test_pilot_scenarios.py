@@ -70,6 +70,18 @@ def test_asbestos_awarded_with_the_award_credential(demo) -> None:
         ("TAS", 1000000)]
     assert result["eligibility"] == "eligible" and result["notices"] == 1
     assert result["award_credential_id"]
+    # He applied through the SVB's published, multi-use scheme invitation: the
+    # connection he made through it opened a case of its own.
+    from ssi_wallet.holder.invitations import read_invitation
+
+    published = json.loads((demo["home"] / "published" / "svb-tas.json").read_text())
+    invitation = read_invitation(published["apply"]["invitation_url"])
+    assert invitation.message.get("handshake_protocols")
+    store = _store(demo["home"], "svb")
+    assert store.scheme_invitation(invitation.id) is not None
+    assert result["case_ref"] in [c["case_ref"] for c in store.cases_of_invitation(
+        invitation.id)]
+    assert case["origin"] == "scheme" and case["case_ref"] == f"TAS-{case['connection_id']}"
     assert set().union(*(set(a["learned"]["revealed"]) for a in case["audit"])) == {
         "diagnosis_code"}
 
