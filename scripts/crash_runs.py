@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.hardening.harness import ENV, Stack, StepFailed, eventually  # noqa: E402
-from tests.plugins.cli import cli_env  # noqa: E402
+from tests.plugins.cli import CliResult, cli_env  # noqa: E402
 
 STAGES = (
     "offer-received",
@@ -443,13 +443,14 @@ def agency_agent_run(
     stage: str,
     rng: random.Random,
     *,
-    reask_after: float = 75.0,
+    reask_after: float = 120.0,
 ) -> dict:
     """One month's income supplement with the agency's ACA-Py agent killed -9 at `stage`
     and restarted (`agency start`); `verifier serve` keeps running. The citizen answers
     every new request of the agency; when nothing moves for `reask_after` seconds (a
     message lost with the dead agent's in-memory queue) the agency asks again
-    (`verifier recheck`)."""
+    (`verifier recheck`). A run is ok when the month is paid once and every exchange
+    it sent was decided (none left open: completed, or abandoned and decided)."""
     month, text = _run_month(number)
     outcome: dict = {"stage": f"agent-killed-{stage}", "month": month, "reasked": 0}
     earlier = {e["pres_ex_id"] for e in _case(stack).get("exchanges", [])}
@@ -486,7 +487,12 @@ def agency_agent_run(
             if request["id"] in seen:
                 continue
             seen.add(request["id"])
-            answer = stack.wallet("requests", "present", request["id"], "--yes", "--json")
+            arriving = stage == "after-presentation-arrived" and presented + 1 == kill_on_step
+            if arriving and not killed:
+                answer = _present_and_kill_on_receipt(stack, request["id"], rng, outcome)
+                killed = True
+            else:
+                answer = stack.wallet("requests", "present", request["id"], "--yes", "--json")
             if answer.returncode:  # e.g. a request the agency abandoned meanwhile
                 outcome.setdefault("present_errors", []).append(
                     answer.stderr.strip().splitlines()[-1][:200] if answer.stderr.strip() else "")
@@ -494,10 +500,6 @@ def agency_agent_run(
                 continue
             presented += 1
             progress = time.monotonic()
-            if stage == "after-presentation-arrived" and not killed and presented == kill_on_step:
-                time.sleep(rng.uniform(0.0, 1.5))
-                kill_and_restart()
-                killed = True
         if time.monotonic() - progress > reask_after:
             stack.agency.json(
                 "verifier", "recheck", "--case", f"C-{stack.connection}", "--agency", "town"
@@ -519,8 +521,42 @@ def agency_agent_run(
         deliveries=sum(1 for k, b in receiver.deliveries if str(month) in b),
     )
     outcome["ok"] = (killed and len(payments) == 1 and len(keys) == 1
-                     and not outcome.get("traceback"))
+                     and not outcome["left_open"] and not outcome.get("traceback"))
     return outcome
+
+
+def _present_and_kill_on_receipt(
+    stack: Stack, request_id: str, rng: random.Random, outcome: dict
+) -> CliResult:
+    """Present, and kill the agency's agent the moment it has stored the presentation
+    (`presentation-received`, before its in-memory verification and webhook); when that
+    moment is missed, 0-1.5 s after the answer left. Then restart it."""
+    import httpx
+
+    proc = _background(stack, "requests", "present", request_id, "--yes")
+    runtime = stack._runtime(stack.agency_root)
+    outcome["kill_at"] = "random"
+    while True:
+        try:
+            received = httpx.get(
+                runtime["admin_url"] + "/present-proof-2.0/records",
+                params={"state": "presentation-received", "role": "verifier"},
+                headers={"x-api-key": runtime["api_key"]},
+                timeout=5,
+            ).json()["results"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            received = []
+        if received:
+            outcome["kill_at"] = "presentation-received"
+            break
+        if proc.poll() is not None:
+            time.sleep(rng.uniform(0.0, 1.5))
+            break
+        time.sleep(0.01)
+    stack.kill_agency()
+    out, err = proc.communicate(timeout=180)
+    outcome["restart_s"] = _restart_agency(stack)
+    return CliResult([], proc.returncode, out, err)
 
 
 def verifier_crash_runs(runs: int, seed: int, *, kill: str = "serve",

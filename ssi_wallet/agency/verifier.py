@@ -23,7 +23,7 @@ from ssi_wallet.agency.policy import (
     load_policy,
     parse_policy_text,
 )
-from ssi_wallet.errors import NotFoundError, UsageError
+from ssi_wallet.errors import NotFoundError, SsiWalletError, UsageError
 
 if TYPE_CHECKING:
     from ssi_wallet.agency.config import AgencyConfig
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ssi_wallet.verifier")
 RECORDS = "/present-proof-2.0/records"
 FINAL_STATES = ("done", "abandoned")
+STALLED_AFTER = 20.0   # seconds a received presentation may wait for its verification
 #: Up to this many open exchanges, catch-up reads each one's record; beyond, it lists the
 #: finished records once. Listing always was O(every exchange ever kept): 48 KiB a record,
 #: 14 s for 152 records under load, every minute (found by the soak).
@@ -419,6 +420,8 @@ def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None 
     store.release_abandoned_actions()
     outcomes = []
     open_ids = [e.pres_ex_id for e in store.open_exchanges()]
+    if open_ids:
+        verify_stalled(client, set(open_ids))
     if len(open_ids) > CATCH_UP_BY_ID:
         finished = set()
         for state in FINAL_STATES:
@@ -434,6 +437,35 @@ def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None 
             outcomes.append(outcome)
     run_pending(store, client, config)
     return outcomes
+
+
+def verify_stalled(client: AdminClient, open_ids: set[str], *,
+                   idle_seconds: float = STALLED_AFTER) -> list[str]:
+    """Verify the presentations our agent received but never verified. ACA-Py verifies
+    on receipt, in memory: an agent killed in between keeps the record at
+    presentation-received for good (found by the crash runs). Only records idle for
+    `idle_seconds`, so a verification under way is not raced. Such records are few
+    (normally they last a moment), so listing them is cheap."""
+    records = client.get(RECORDS, params={"state": "presentation-received",
+                                          "role": "verifier"}) or {}
+    now = dt.datetime.now(dt.UTC)
+    verified = []
+    for record in records.get("results") or []:
+        pres_ex_id = record.get("pres_ex_id")
+        try:
+            idle = (now - dt.datetime.fromisoformat(record["updated_at"])).total_seconds()
+        except (KeyError, TypeError, ValueError):
+            idle = idle_seconds
+        if pres_ex_id not in open_ids or idle < idle_seconds:
+            continue
+        try:
+            client.post(f"{RECORDS}/{pres_ex_id}/verify-presentation", json={})
+        except SsiWalletError as error:
+            log.warning("stalled presentation %s not verified: %s", pres_ex_id, error)
+            continue
+        log.info("verified stalled presentation %s (its agent had stopped)", pres_ex_id)
+        verified.append(pres_ex_id)
+    return verified
 
 
 # ------------------------------------------------------------------ re-checks
