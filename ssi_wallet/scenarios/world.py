@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ class World:
     started: list[str] = field(default_factory=list)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3).upper())
     prepare_seconds: float = 0.0
-    prepared: set[str] = field(default_factory=set)   # scenarios whose world is ready
+    prepared: set[str] = field(default_factory=set)   # scenarios whose parties are coming
     _clients: dict[str, Any] = field(default_factory=dict)
+    _coming: dict[str, Future] = field(default_factory=dict)   # party -> its start
+    _pool: ThreadPoolExecutor | None = None
 
     # -- set-up / tear-down -------------------------------------------------------------
     def __enter__(self) -> World:
@@ -54,10 +56,18 @@ class World:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._settle()
         for client in self._clients.values():
             client.close()
         if not self.keep:
             self.shutdown()
+
+    def _settle(self) -> None:
+        """Let starts still under way in the background finish (a failed one is reported
+        by the scenario that waits for it; here it only must not be left running)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def shutdown(self) -> None:
         from ssi_wallet.agency.runtime import stop_agency
@@ -65,6 +75,7 @@ class World:
         from ssi_wallet.holder.agent import holder_paths
         from ssi_wallet.ledger.service import LedgerService
 
+        self._settle()   # starts still under way finish first, then everything stops
         # Agents take a second or more each to stop gracefully: stop them all side by
         # side (the citizen's too), and the ledger once nobody uses it.
         with ThreadPoolExecutor(max_workers=len(self.started) + 1) as pool:
@@ -89,10 +100,11 @@ class World:
                 init_agency(name, examples_dir() / "agencies" / f"{name}.yaml",
                             home=self.home)
 
-    def start_agencies(self, *names: str,
-                       types: dict[str, dict[str, bool]] | None = None) -> None:
+    def start_agencies(self, *names: str, types: dict[str, dict[str, bool]] | None = None,
+                       wait: bool = True) -> None:
         """Start agencies in parallel (each is an ACA-Py process; verifiers also serve);
-        an issuer's credential definitions (`types`) are made as soon as it is up."""
+        an issuer's credential definitions (`types`) are made as soon as it is up. With
+        `wait=False` they come up in the background (`ready` waits for them)."""
         from ssi_wallet.agency.runtime import start_agency
 
         def bring_up(name: str) -> None:
@@ -100,9 +112,26 @@ class World:
             if types and types.get(name):
                 self.prepare_types(name, types[name])
 
-        with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
-            list(pool.map(bring_up, names))
-        self.started.extend(n for n in names if n not in self.started)
+        for name in names:
+            if name not in self._coming:
+                self._coming[name] = self._background().submit(bring_up, name)
+            if name not in self.started:
+                self.started.append(name)
+        if wait:
+            self.ready(*names)
+
+    def ready(self, *parties: str) -> None:
+        """Wait until these parties (agency names, "citizen") are up; a failed start
+        raises here."""
+        for party in parties:
+            coming = self._coming.get(party)
+            if coming is not None:
+                coming.result()
+
+    def _background(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="world")
+        return self._pool
 
     def set_stage(self, scenario: Any):
         """A scenario's first step: the ledger, what it needs (ready at once when the
@@ -110,13 +139,16 @@ class World:
         if scenario.NAME not in self.prepared:
             self.ledger()
             self.prepare(scenario)
+        self.ready(*scenario.AGENCIES, "citizen")
         return self.citizen(scenario.CITIZEN)
 
-    def prepare(self, *scenarios: Any) -> None:
-        """Everything the scenarios need, made ready at once: their agencies set up, told
-        whom to trust, and started in parallel with the citizen's agent; each issuer
-        makes its credential definitions as soon as it is up (key generation is the slow
-        part; each agency does it in its own process). Idempotent."""
+    def prepare(self, *scenarios: Any, first: Any | None = None) -> None:
+        """Everything the scenarios need: their agencies set up, told whom to trust, and
+        started in parallel with the citizen's agent; each issuer makes its credential
+        definitions as soon as it is up (key generation is the slow part; each agency
+        does it in its own process). With `first`, only what that scenario needs is
+        waited for; the other agencies start once it is ready and come up while it runs
+        (`set_stage` waits for them). Idempotent."""
         names: list[str] = []
         types: dict[str, dict[str, bool]] = {}
         for scenario in scenarios:
@@ -125,15 +157,18 @@ class World:
                 types.setdefault(issuer, {}).update(wanted)
         self.init_agencies(*names)
         settings: dict[str, dict[str, Any]] = {}
-        for scenario in scenarios:
+        for scenario in scenarios:   # all of them before any agency starts
             for agency, values in scenario.trust(self).items():
                 settings.setdefault(agency, {}).update(values)
         for agency, values in settings.items():
             self.set_settings(agency, values)
-        with ThreadPoolExecutor(max_workers=1) as pool:   # the citizen's agent meanwhile
-            citizen = pool.submit(self.citizen, scenarios[0].CITIZEN)
-            self.start_agencies(*names, types=types)
-            citizen.result()
+        if "citizen" not in self._coming:
+            self._coming["citizen"] = self._background().submit(
+                self.citizen, scenarios[0].CITIZEN)
+        now = [n for n in names if first is None or n in first.AGENCIES]
+        self.start_agencies(*now, types=types)
+        self.ready("citizen")
+        self.start_agencies(*(n for n in names if n not in now), types=types, wait=False)
         self.prepared.update(scenario.NAME for scenario in scenarios)
 
     def set_settings(self, name: str, values: dict[str, Any]) -> None:
