@@ -441,6 +441,13 @@ class OursSetup:
             )
         return sent["pres_ex_id"], self.sink.expect(sent["pres_ex_id"])
 
+    def request_arrival(self) -> Future:
+        """The holder's event for the next proof request from the municipality."""
+        return self.holder_hub.expect(
+            on("present_proof_v2_0", state="request-received", connection_id=self.holder_muni_conn),
+            fresh=True,
+        )
+
     def prove(self, revocable: bool, policy: str | None = None) -> float:
         return self.prove_exchange(policy or POLICIES[revocable]).seconds
 
@@ -453,14 +460,7 @@ class OursSetup:
         if answer is None:
             pres_ex_id, done = self._send_request(policy)
         else:
-            request = self.holder_hub.expect(
-                on(
-                    "present_proof_v2_0",
-                    state="request-received",
-                    connection_id=self.holder_muni_conn,
-                ),
-                fresh=True,
-            )
+            request = self.request_arrival()
             pres_ex_id, done = self._send_request(policy)
             answer(request.result(timeout=timeout)["pres_ex_id"])
         decided = done.result(timeout=timeout)

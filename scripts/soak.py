@@ -45,7 +45,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import cpu_seconds, load_average, summary_ms  # noqa: E402
 from bench.ours import EXCHANGE_TIMEOUT, PASSPHRASE, POLICIES, Issued, OursSetup, Proved  # noqa: E402
-from tests.hardening.harness import rss_kib  # noqa: E402
 from tests.plugins.cli import run_ssi_wallet  # noqa: E402
 
 CONSENTED = POLICIES[False]  # the plain income check, answered under standing consent
@@ -138,11 +137,12 @@ def db_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.name.endswith(DB_SUFFIXES))
 
 
-def anon_kib(pid: int) -> int | None:
-    """Anonymous (heap, arenas) part of the RSS: what grows when Python keeps objects."""
+def proc_kib(pid: int, file: str = "status", field: str = "VmRSS") -> int | None:
+    """A kB figure of a process from /proc: VmRSS from `status`, or the anonymous part of
+    the RSS (heap, arenas: what grows when a program keeps objects) from `smaps_rollup`."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Anonymous:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         return None
@@ -162,8 +162,8 @@ class Sampler:
             "iteration": iteration,
             "t": round(time.time(), 1),
             "load": load_average(),
-            "rss_kib": {n: rss_kib(p) for n, p in self.pids.items()},
-            "anon_kib": {n: anon_kib(p) for n, p in self.pids.items()},
+            "rss_kib": {n: proc_kib(p) for n, p in self.pids.items()},
+            "anon_kib": {n: proc_kib(p, "smaps_rollup", "Anonymous") for n, p in self.pids.items()},
             "fds": {n: fd_count(p) for n, p in self.pids.items()},
             "cpu_s": {n: cpu_seconds(p) for n, p in self.pids.items()},
             "db_bytes": {n: db_bytes(r) for n, r in self.dbs.items()},
@@ -393,7 +393,7 @@ def flood(ops: int, concurrency: int, seconds: float) -> dict:
     info = service.start(nodes=1, exit_with_pid=os.getpid())
     trustee = KeyPair.from_seed(service.dd.read_trustee_seed())
     pid = service.pid()
-    rss_before = rss_kib(pid) if pid else None
+    rss_before = proc_kib(pid) if pid else None
     counts = {"write_ok": 0, "read_ok": 0, "nack": 0, "error": 0}
     errors: list[str] = []
     written: list[str] = []
@@ -453,7 +453,7 @@ def flood(ops: int, concurrency: int, seconds: float) -> dict:
 
     try:
         elapsed = asyncio.run(run())
-        rss_after = rss_kib(pid) if pid else None
+        rss_after = proc_kib(pid) if pid else None
         alive = service.pid() is not None
     finally:
         service.stop()
