@@ -83,12 +83,15 @@ class Stack:
 
     def __init__(self, workdir: Path | None = None, *, payments_url: str | None = None,
                  holder_agent: dict[str, Any] | None = None,
-                 agency_agent: dict[str, Any] | None = None) -> None:
+                 agency_agent: dict[str, Any] | None = None,
+                 catchup_seconds: int | None = None) -> None:
         """With `payments_url`, the agency also runs the example income-supplement policy
         (two-step, a payment webhook to that URL) for `verifier serve` workflows.
         `holder_agent` / `agency_agent`: agent settings (inbound_port, endpoint), e.g. to
-        put a `gate.Gate` in front of an agent's inbound port."""
+        put a `gate.Gate` in front of an agent's inbound port. `catchup_seconds`: how
+        often `verifier serve` catches up (the default is 60 s; a CI test waits less)."""
         self.payments_url = payments_url
+        self.catchup_seconds = catchup_seconds
         self.holder_agent = holder_agent or {}
         self.agency_agent = agency_agent or {}
         self.work = Path(workdir or tempfile.mkdtemp(prefix="ssi-hardening-"))
@@ -129,6 +132,8 @@ class Stack:
                 f"settings:\n  trusted_employers: [{keys.did}]\n"
                 f"  payments_webhook: {self.payments_url}\n"
             )
+            if self.catchup_seconds:
+                town += f"  catchup_interval_seconds: {self.catchup_seconds}\n"
         if self.agency_agent:
             town += "agent:\n" + "".join(f"  {k}: {v}\n" for k, v in self.agency_agent.items())
         (files / "town.yaml").write_text(town)

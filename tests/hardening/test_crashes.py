@@ -51,9 +51,11 @@ def test_holder_killed_at_each_stage_loses_and_duplicates_nothing(stack: Stack) 
 
 @pytest.fixture(scope="module")
 def paying_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, object]]:
-    """A stack whose agency runs the income supplement, paying to a local receiver."""
+    """A stack whose agency runs the income supplement, paying to a local receiver;
+    `serve` catches up every 10 s (60 by default) so a stalled exchange recovers soon."""
     receiver = _crash_module().PaymentsReceiver()
-    stack = Stack(tmp_path_factory.mktemp("agency-crash"), payments_url=receiver.url).start()
+    stack = Stack(tmp_path_factory.mktemp("agency-crash"), payments_url=receiver.url,
+                  catchup_seconds=10).start()
     yield stack, receiver
     stack.stop()
     receiver.close()
