@@ -29,7 +29,12 @@ from aries_cloudagent.protocols.present_proof.v2_0.manager import V20PresManager
 from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import V20PresExRecord
 
 from ssi_wallet.acapy_plugin import candidates, records
-from ssi_wallet.acapy_plugin.history import ANSWERED_UNDER_CONSENT, add_entry, counterparty
+from ssi_wallet.acapy_plugin.history import (
+    ANSWERED_UNDER_CONSENT,
+    add_entry,
+    counterparty,
+    recorded,
+)
 from ssi_wallet.holder.consent import Answer, Consent, screen, uses_in_month, verdict
 from ssi_wallet.holder.models import ProofRequest
 from ssi_wallet.holder.planning import (
@@ -97,6 +102,7 @@ class Answers:
             outcome = verdict(consent, plan)
             if outcome.action == "presented":
                 await present(profile, pres_ex_id, plan, consent.id)
+                await recorded(pres_ex_id)  # counted in the history before the reservation ends
             elif outcome.action == "declined":
                 await decline(profile, request, outcome.reason, consent.id)
             return outcome

@@ -51,6 +51,9 @@ KINDS = (
 PRESENTATION_SENT = re.compile(r"^acapy::record::present_proof_v2_0::presentation-sent$")
 # pres_ex_id -> consent id, set by the in-agent consent responder before it presents.
 ANSWERED_UNDER_CONSENT: dict[str, str] = {}
+# pres_ex_id -> the task writing its disclosure entry, while it runs.
+RECORDING: dict[str, asyncio.Task] = {}
+_TASKS: set[asyncio.Task] = set()
 CREDENTIAL_DONE = re.compile(r"^acapy::record::issue_credential_v2_0::done$")
 
 
@@ -77,8 +80,25 @@ async def list_entries(session: ProfileSession, *, kind: str | None = None,
 
 
 async def on_presentation_sent(profile: Profile, event: Event) -> None:
-    """Record what left the wallet: revealed values, proven predicates, to whom."""
+    """Record what left the wallet: revealed values, proven predicates, to whom.
+
+    ACA-Py calls this inside the wallet session it saved the exchange with; waiting here
+    for our turn would hold that session (a burst of exchanges then ran Askar's pool dry:
+    HTTP 504s at 8 in flight), so the entry is written by a task of its own."""
     pres_ex_id = event.payload.get("pres_ex_id")
+    if pres_ex_id:
+        RECORDING[pres_ex_id] = _later(_record_presentation(profile, pres_ex_id),
+                                       lambda: RECORDING.pop(pres_ex_id, None))
+
+
+async def recorded(pres_ex_id: str) -> None:
+    """Wait until the disclosure of `pres_ex_id` is in the history (if being written)."""
+    task = RECORDING.get(pres_ex_id)
+    if task is not None:
+        await asyncio.shield(task)
+
+
+async def _record_presentation(profile: Profile, pres_ex_id: str) -> None:
     try:
         async with _turn(), profile.session() as session:
             record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
@@ -89,11 +109,23 @@ async def on_presentation_sent(profile: Profile, event: Event) -> None:
         LOGGER.exception("ssi-wallet: could not record presentation %s", pres_ex_id)
 
 
+def _later(coro, done=None) -> asyncio.Task:
+    task = asyncio.get_running_loop().create_task(coro)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+    if done is not None:
+        task.add_done_callback(lambda _task: done())
+    return task
+
+
 async def on_credential_done(profile: Profile, event: Event) -> None:
     """Record a credential stored in the wallet (holder role only)."""
     if event.payload.get("role") != V20CredExRecord.ROLE_HOLDER:
         return
-    cred_ex_id = event.payload.get("cred_ex_id")
+    _later(_record_credential(profile, event.payload.get("cred_ex_id")))  # as above
+
+
+async def _record_credential(profile: Profile, cred_ex_id: str | None) -> None:
     try:
         async with _turn(), profile.session() as session:
             record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
@@ -110,7 +142,11 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
                 "attributes": [attr.name for attr in preview.attributes] if preview else [],
             }
             entry.update(await counterparty(session, record.connection_id))
-            await add_entry(session, entry)
+            entry = await add_entry(session, entry)
+        if entry["credential_id"]:
+            from ssi_wallet.acapy_plugin.candidates import mark_received
+
+            await mark_received(profile, entry["credential_id"], entry["at"])
     except Exception:
         LOGGER.exception("ssi-wallet: could not record credential exchange %s", cred_ex_id)
 

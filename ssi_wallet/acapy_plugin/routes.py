@@ -130,11 +130,12 @@ async def credentials_page(request: web.BaseRequest) -> web.Response:
     except ValueError:
         raise web.HTTPBadRequest(reason="start and count must be integers") from None
     results, total = await page(context.profile, {}, start, count, cap=None)
-    if request.query.get("times", "1") != "0" and results:
+    missing = {r["referent"] for r in results if not r.get("received_at")}
+    if request.query.get("times", "1") != "0" and missing:
         async with context.profile.session() as session:
-            times = await stored_times(session, {r["referent"] for r in results})
+            times = await stored_times(session, missing)
         for info in results:
-            info["received_at"] = times.get(info["referent"])
+            info["received_at"] = info.get("received_at") or times.get(info["referent"])
     return web.json_response({"results": results, "total": total})
 
 

@@ -117,7 +117,8 @@ class Plan:
 @dataclass
 class PlanFacts:
     """What has been fetched for one request. `candidates[ref]` is the newest-first
-    prefix read so far of the `totals[ref]` credentials that match the item;
+    prefix read so far of the `totals[ref]` credentials that match the item (no total:
+    not counted, and more may follow);
     `revoked[cred_id]` says whether the issuer revoked it (revocable ones only);
     `chosen[ref]` is the credential `--use` named (None: not in the wallet)."""
 
@@ -130,13 +131,24 @@ class PlanFacts:
     chosen: dict[str, Credential | None] = field(default_factory=dict)
     today: dt.date = field(default_factory=dt.date.today)
 
-    def add_page(self, referent: str, page: list[Credential], total: int) -> None:
-        self.candidates.setdefault(referent, []).extend(page)
-        self.totals[referent] = total
+    def add_page(self, referent: str, page: list[Credential], total: int | None,
+                 asked: int = PAGE) -> None:
+        """Add the next page; `total` None: not counted (a short page says it all)."""
+        have = self.candidates.setdefault(referent, [])
+        have.extend(page)
+        if total is None and len(page) >= asked:
+            self.totals.pop(referent, None)  # more may follow
+        else:
+            self.totals[referent] = len(have) if total is None else total
 
     def exhausted(self, referent: str) -> bool:
         have = len(self.candidates.get(referent, []))
-        return have >= min(self.totals.get(referent, 0), MAX_CANDIDATES)
+        total = self.totals.get(referent)
+        return have >= MAX_CANDIDATES if total is None else have >= min(total, MAX_CANDIDATES)
+
+    def count(self, referent: str) -> int:
+        """How many credentials match (at least those fetched, when not counted)."""
+        return self.totals.get(referent, len(self.candidates.get(referent, [])))
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,7 @@ def _choose(facts: PlanFacts, referent: str, kind: Literal["attribute", "predica
             predicate: tuple[str, int] | None = None,
             only: list[Credential] | None = None) -> Choice:
     options = only if only is not None else facts.candidates.get(referent, [])
-    total = len(only) if only is not None else facts.totals.get(referent, 0)
+    total = len(only) if only is not None else facts.count(referent)
     base = {"referent": referent, "kind": kind, "names": names, "restrictions": restrictions,
             "candidates": total}
     words = ", ".join(names)

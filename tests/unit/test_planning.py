@@ -44,14 +44,17 @@ def request(*, attrs: bool = True, restriction: dict | None = None) -> ProofRequ
                                      "by_format": {"pres_request": {"indy": indy}}})
 
 
-def run(facts: PlanFacts, store: dict[str, list[Credential]], revoked: set[str]):
-    """Drive decide_plan as the CLI and the plugin do; count what was fetched."""
+def run(facts: PlanFacts, store: dict[str, list[Credential]], revoked: set[str], *,
+        counted: bool = True):
+    """Drive decide_plan as the CLI (pages with a count) and the plugin (without) do;
+    count what was fetched."""
     fetched = {"pages": 0, "revocation": []}
 
     def fetch(refs):
         for ref in refs:
             have = len(facts.candidates.get(ref, []))
-            facts.add_page(ref, store[ref][have:have + PAGE], len(store[ref]))
+            facts.add_page(ref, store[ref][have:have + PAGE],
+                           len(store[ref]) if counted else None, PAGE)
             fetched["pages"] += 1
 
     fetch(["month", "income"] if "month" in store else ["income"])
@@ -86,13 +89,23 @@ def test_a_large_wallet_reads_one_page_when_the_newest_is_valid() -> None:
     assert fetched["pages"] == 2  # one page per referent
 
 
-def test_pages_on_until_a_valid_one_and_says_why_others_were_skipped() -> None:
+@pytest.mark.parametrize("counted", [True, False])
+def test_pages_on_until_a_valid_one_and_says_why_others_were_skipped(counted: bool) -> None:
     expired = [cred(f"x{i}", "202610", valid_until="20200101") for i in range(PAGE + 5)]
     store = expired + [cred("ok", "202609")]
     plan, fetched = run(PlanFacts(request(attrs=False), today=TODAY), {"income": store},
-                        revoked=set())
+                        revoked=set(), counted=counted)
     assert plan.choices[0].credential.id == "ok"
     assert len(plan.choices[0].skipped) == PAGE + 5
+    assert fetched["pages"] == 2
+
+
+def test_uncounted_pages_end_at_a_short_page() -> None:
+    expired = [cred(f"x{i}", "202610", valid_until="20200101") for i in range(PAGE + 5)]
+    plan, fetched = run(PlanFacts(request(attrs=False), today=TODAY), {"income": expired},
+                        revoked=set(), counted=False)
+    assert not plan.ready and plan.choices[0].candidates == PAGE + 5
+    assert "no valid credential" in plan.choices[0].problem
     assert fetched["pages"] == 2
 
 
@@ -107,9 +120,10 @@ def test_predicate_stays_on_the_attributes_credential() -> None:
     assert "cannot be proven" in plan.choices[1].problem
 
 
-def test_nothing_matching_is_a_missing_credential() -> None:
+@pytest.mark.parametrize("counted", [True, False])
+def test_nothing_matching_is_a_missing_credential(counted: bool) -> None:
     plan, _ = run(PlanFacts(request(), today=TODAY), {"month": [], "income": []},
-                  revoked=set())
+                  revoked=set(), counted=counted)
     assert not plan.ready and all(c.candidates == 0 and not c.skipped for c in plan.choices)
 
 
