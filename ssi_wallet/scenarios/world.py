@@ -166,8 +166,15 @@ class World:
             self._coming["citizen"] = self._background().submit(
                 self.citizen, scenarios[0].CITIZEN)
         now = [n for n in names if first is None or n in first.AGENCIES]
-        self.start_agencies(*now, types=types)
+        needed = types if first is None else first.TYPES
+        self.start_agencies(*now, types=needed)
         self.ready("citizen")
+        for name in now:   # definitions only later scenarios need: in the background too
+            later = {t: r for t, r in types.get(name, {}).items()
+                     if t not in needed.get(name, {})}
+            if later:
+                self._coming[name] = self._background().submit(self.prepare_types, name,
+                                                               later)
         self.start_agencies(*(n for n in names if n not in now), types=types, wait=False)
         self.prepared.update(scenario.NAME for scenario in scenarios)
 
