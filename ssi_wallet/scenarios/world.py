@@ -146,9 +146,11 @@ class World:
         """Everything the scenarios need: their agencies set up, told whom to trust, and
         started in parallel with the citizen's agent; each issuer makes its credential
         definitions as soon as it is up (key generation is the slow part; each agency
-        does it in its own process). With `first`, only what that scenario needs is
-        waited for; the other agencies start once it is ready and come up while it runs
-        (`set_stage` waits for them). Idempotent."""
+        does it in its own process). With `first` on a warm home (every definition made
+        before), only what that scenario needs is waited for; the other agencies start
+        once it is ready and come up while it runs (`set_stage` waits for them). On a cold
+        home everything is made first: key generation would only slow the flows down.
+        Idempotent."""
         names: list[str] = []
         types: dict[str, dict[str, bool]] = {}
         for scenario in scenarios:
@@ -165,6 +167,8 @@ class World:
         if "citizen" not in self._coming:
             self._coming["citizen"] = self._background().submit(
                 self.citizen, scenarios[0].CITIZEN)
+        if first is not None and not self.definitions_made(types):
+            first = None   # cold: key generation first, not competing with the flows
         now = [n for n in names if first is None or n in first.AGENCIES]
         needed = types if first is None else first.TYPES
         self.start_agencies(*now, types=needed)
@@ -177,6 +181,19 @@ class World:
                                                                later)
         self.start_agencies(*(n for n in names if n not in now), types=types, wait=False)
         self.prepared.update(scenario.NAME for scenario in scenarios)
+
+    def definitions_made(self, types: dict[str, dict[str, bool]]) -> bool:
+        """Whether every issuer made these credential definitions on an earlier run (its
+        own store says so; nothing is started to find out)."""
+        from ssi_wallet.agency.issued_store import open_issued_store
+
+        for issuer, wanted in types.items():
+            made = open_issued_store(self.config(issuer)).creddefs()
+            for type_name, revocable in wanted.items():
+                if not any(f":2:{type_name}:" in row["schema_id"]
+                           and bool(row["revocable"]) == revocable for row in made):
+                    return False
+        return True
 
     def set_settings(self, name: str, values: dict[str, Any]) -> None:
         """Write agency settings into its agency.yaml (read when the agency starts)."""
