@@ -153,14 +153,20 @@ def definitions(agencies: Home) -> dict[str, dict]:
         return {f"{a}/{t}": d for a, t, d in pool.map(create, jobs)}
 
 
-@pytest.fixture(scope="module")
-def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+def _citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory,
+             label: str) -> Iterator[Home]:
+    """A citizen's wallet on the shared ledger, its agent stopped afterwards."""
     wallet = Home(tmp_path_factory.mktemp("citizen"))
     wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
     wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
-    wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
+    wallet.json("init", "--label", label, "--no-keyring")
     yield wallet
     wallet("agent", "stop")
+
+
+@pytest.fixture(scope="module")
+def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    yield from _citizen(ledger, tmp_path_factory, "Jan de Vries")
 
 
 def _issuer_connection(agencies: Home, wallet: Home, agency: str) -> str:
@@ -460,12 +466,7 @@ def test_emergency_brake_applied_rechecked_and_lifted_by_revocation(
 @pytest.fixture(scope="module")
 def second_wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
                   ) -> Iterator[Home]:
-    other = Home(tmp_path_factory.mktemp("citizen-2"))
-    other("config", "set", "ledger.genesis", ledger.genesis_path).check()
-    other("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
-    other.json("init", "--label", "Piet Jansen", "--no-keyring")
-    yield other
-    other("agent", "stop")
+    yield from _citizen(ledger, tmp_path_factory, "Piet Jansen")
 
 
 def _svb_store(agencies: Home):
