@@ -23,6 +23,7 @@ import pytest
 
 from tests.plugins.cli import CliResult, run_ssi_wallet
 from tests.plugins.ledger import RunningLedger
+from tests.plugins.waiting import eventually as _eventually
 
 pytestmark = pytest.mark.slow
 
@@ -148,15 +149,6 @@ def debt_def(agencies: Home) -> dict:
         "debt",
     )
 
-
-def _eventually(probe, timeout: float = 60, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def _accept_in_background(wallet: Home, count: int) -> tuple[threading.Thread, list]:

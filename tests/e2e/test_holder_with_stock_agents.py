@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from tests.e2e.stock_issuance import (
 from tests.plugins.cli import CliResult, run_ssi_wallet
 from tests.plugins.ledger import RunningLedger, new_identity
 from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
+from tests.plugins.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -270,11 +272,4 @@ def _open_request(wallet: Wallet) -> str:
     return requests[0]["id"]
 
 
-def _eventually(probe, timeout: float = 20.0):
-    """Until the message has crossed from the other agent (a test-side wait)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+_eventually = partial(eventually, timeout=20.0)  # until the message has crossed

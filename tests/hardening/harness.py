@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.waiting import eventually as _eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "hardening harness passphrase (test only)"
@@ -58,14 +59,8 @@ class Home:
 
 
 def eventually(probe: Callable[[], Any], timeout: float = 90.0, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise StepFailed("timed out waiting")
-        time.sleep(interval)
+    """The shared wait, failing with StepFailed (what `scripts/crash_runs.py` catches)."""
+    return _eventually(probe, timeout, interval, error=StepFailed)
 
 
 def rss_kib(pid: int) -> int | None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pytest
 
 from tests.plugins.cli import CliResult, run_ssi_wallet
 from tests.plugins.ledger import RunningLedger
+from tests.plugins.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -48,15 +49,7 @@ class Home:
         return self(*args, "--json", timeout=timeout).check().json()
 
 
-def _eventually(probe, timeout: float = 90.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(interval)
+_eventually = partial(eventually, timeout=90.0)
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,7 @@ from tests.e2e.stock_issuance import (
 from tests.plugins.cli import CliResult, run_ssi_wallet
 from tests.plugins.ledger import RunningLedger, new_identity
 from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
+from tests.plugins.waiting import eventually as _eventually
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +67,6 @@ class Wallet:
     def json(self, *args: str) -> Any:
         return self(*args, "--json").check().json()
 
-
-def _eventually(probe, timeout: float = 60.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.plugins.waiting import eventually
+
 READY_TIMEOUT = 60.0
 DEFAULT_AUTO_FLAGS: dict[str, tuple[str, ...]] = {
     "issuer": (
@@ -98,14 +100,7 @@ class AdminClient:
         self, probe: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2
     ) -> Any:
         """Call ``probe`` until it returns something truthy (and return that)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s")
-            time.sleep(interval)
+        return eventually(probe, timeout, interval, error=TimeoutError)
 
     def close(self) -> None:
         self.http.close()

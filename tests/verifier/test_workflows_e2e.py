@@ -26,6 +26,7 @@ import yaml
 
 from tests.plugins.cli import CliResult, cli_env, run_ssi_wallet
 from tests.plugins.ledger import RunningLedger
+from tests.plugins.waiting import eventually as _eventually
 
 pytestmark = pytest.mark.slow
 
@@ -58,16 +59,6 @@ class Home:
     def json(self, *args: str, timeout: float = 180):
         return self(*args, "--json", timeout=timeout).check().json()
 
-
-def _eventually(probe, timeout: float = 60, interval: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
 
 
 AGENCY_FILES = {
