@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.homes import CONNECTED, CliHome, agency_connection, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
@@ -49,22 +49,10 @@ INCOME_RAW = {
 }
 
 
-class Home:
+class Home(CliHome):
     """Our CLI on one data directory."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
-        return run_ssi_wallet(self.path, *args, env=PASSPHRASE, timeout=timeout)
-
-    def json(self, *args: str, timeout: float = 180):
-        return self(*args, "--json", timeout=timeout).check().json()
-
-
-def _use_ledger(home: Home, ledger: RunningLedger) -> None:
-    home("config", "set", "ledger.genesis", ledger.genesis_path).check()
-    home("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    env = PASSPHRASE
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +60,7 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) ->
     """A home with two issuer agencies: employer (IncomeStatement) and debt-support
     (DebtSupportCertificate, revocable), both started."""
     home = Home(tmp_path_factory.mktemp("agencies"))
-    _use_ledger(home, ledger)
+    use_ledger(home, ledger)
     files = tmp_path_factory.mktemp("agency-files")
     (files / "debt.yaml").write_text(
         "name: debt\nlabel: Debt support Eindhoven\nroles: [issuer]\n"
@@ -93,7 +81,7 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     wallet = Home(tmp_path_factory.mktemp("citizen"))
-    _use_ledger(wallet, ledger)
+    use_ledger(wallet, ledger)
     wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
     yield wallet
     wallet("agent", "stop")
@@ -104,25 +92,8 @@ def _connect(agencies: Home, wallet: Home, agency: str) -> str:
     invitation = agencies.json("issuer", "invite", "--agency", agency)
     assert invitation["invitation_url"].startswith("http://127.0.0.1:")
     connected = wallet.json("connect", invitation["invitation_url"])
-    assert connected["state"] in ("active", "completed")
-
-    def probe():
-        found = agencies.json(
-            "issuer",
-            "connections",
-            "list",
-            "--agency",
-            agency,
-            "--invitation",
-            invitation["invi_msg_id"],
-        )
-        return (
-            found[0]["connection_id"]
-            if found and found[0]["state"] in ("active", "completed")
-            else None
-        )
-
-    return _eventually(probe)
+    assert connected["state"] in CONNECTED
+    return agency_connection(agencies, agency, invitation["invi_msg_id"])
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.agency.test_issuer_agencies import INCOME, INCOME_RAW, AutoAccept, Home, _use_ledger
+from tests.agency.test_issuer_agencies import INCOME, INCOME_RAW, AutoAccept, Home
+from tests.plugins.homes import agency_connection, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.postgres import PostgresServer
 
@@ -26,7 +27,7 @@ def pg_agency(
     ledger: RunningLedger, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Home]:
     home = Home(tmp_path_factory.mktemp("pg-agency"))
-    _use_ledger(home, ledger)
+    use_ledger(home, ledger)
     store_url = postgres_server.create_database("employer_store")
     # The YAML names account and host only; the password is a 0600 secret file.
     without_password = store_url.replace(f":{postgres_server.password}@", "@")
@@ -54,7 +55,7 @@ def pg_agency(
 @pytest.fixture(scope="module")
 def citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     wallet = Home(tmp_path_factory.mktemp("pg-citizen"))
-    _use_ledger(wallet, ledger)
+    use_ledger(wallet, ledger)
     wallet.json("init", "--label", "Fatima", "--no-keyring")
     yield wallet
     wallet("agent", "stop")
@@ -83,22 +84,8 @@ def test_two_instances_share_a_postgres_wallet_and_store(
     t0 = time.monotonic()
     invitation = pg_agency.json("issuer", "invite", "--agency", "employer-pg")
     citizen.json("connect", invitation["invitation_url"])
-    deadline = time.monotonic() + 30
-    connection_id = None
-    while time.monotonic() < deadline and not connection_id:
-        found = pg_agency.json(
-            "issuer",
-            "connections",
-            "list",
-            "--agency",
-            "employer-pg",
-            "--invitation",
-            invitation["invi_msg_id"],
-        )
-        if found and found[0]["state"] in ("active", "completed"):
-            connection_id = found[0]["connection_id"]
-        time.sleep(0.5)
-    assert connection_id
+    connection_id = agency_connection(pg_agency, "employer-pg", invitation["invi_msg_id"],
+                                      timeout=30)
     print(f"connected in {time.monotonic() - t0:.1f} s")
     t0 = time.monotonic()
 

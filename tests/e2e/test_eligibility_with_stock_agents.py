@@ -149,7 +149,7 @@ def test_apply_from_the_wallet_and_over_asking_is_flagged(schemes, wallet, parti
     applying = subprocess.Popen(
         [sys.executable, "-m", "ssi_wallet", "apply", "svb-tas", "--yes", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli_env(wallet.home, PASSPHRASE))
+        env=cli_env(wallet.path, PASSPHRASE))
     try:
         conn = connection_for(svb, str(schemes["invi_msg_id"]))
         restr = [{"cred_def_id": cdef}]

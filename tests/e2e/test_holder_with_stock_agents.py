@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ from tests.e2e.stock_issuance import (
     request_proof,
     wait_verifier_state,
 )
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.homes import CliHome, use_ledger
 from tests.plugins.ledger import RunningLedger, new_identity
 from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
 from tests.plugins.waiting import eventually
@@ -34,17 +33,10 @@ OCTOBER = {"month": "202610", "net_income_cents": "123400", "gross_income_cents"
            "valid_until": "20271231"}
 
 
-class Wallet:
+class Wallet(CliHome):
     """Our CLI on one data directory."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
-
-    def __call__(self, *args: str, timeout: float = 120) -> CliResult:
-        return run_ssi_wallet(self.home, *args, env=PASSPHRASE, timeout=timeout)
-
-    def json(self, *args: str) -> object:
-        return self(*args, "--json").check().json()
+    env = PASSPHRASE
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +67,7 @@ def issuer(agents: dict[str, StockAgent]) -> IssuerSetup:
 @pytest.fixture(scope="module")
 def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wallet]:
     wallet = Wallet(tmp_path_factory.mktemp("citizen"))
-    wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
-    wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    use_ledger(wallet, ledger)
     created = wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
     assert created["key_storage"] == "passphrase"
     yield wallet

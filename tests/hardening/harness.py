@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.homes import CliHome, agency_connection, use_ledger
 from tests.plugins.waiting import eventually as _eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,13 +40,12 @@ class StepFailed(AssertionError):
     pass
 
 
-class Home:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+class Home(CliHome):
+    env = ENV
 
-    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
-        return run_ssi_wallet(self.path, *args, env=ENV, timeout=timeout)
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def json(self, *args: str, timeout: float = 180) -> Any:
         result = self(*args, "--json", timeout=timeout)
@@ -133,8 +132,7 @@ class Stack:
             town += "agent:\n" + "".join(f"  {k}: {v}\n" for k, v in self.agency_agent.items())
         (files / "town.yaml").write_text(town)
         for home in (self.agency, self.wallet):
-            home("config", "set", "ledger.genesis", info.genesis_path).check()
-            home("config", "set", "ledger.tails_server_url", info.tails_server_url).check()
+            use_ledger(home, info)
         for key, value in self.holder_agent.items():
             self.wallet("config", "set", f"agent.{key}", str(value)).check()
         self.agency.json(
@@ -152,24 +150,9 @@ class Stack:
         self.holder_connection = self.wallet.json("connect", invitation["invitation_url"])[
             "connection_id"
         ]
-
-        def agency_side():
-            found = self.agency.json(
-                "issuer",
-                "connections",
-                "list",
-                "--agency",
-                "town",
-                "--invitation",
-                invitation["invi_msg_id"],
-            )
-            return (
-                found[0]["connection_id"]
-                if found and found[0]["state"] in ("active", "completed")
-                else None
-            )
-
-        self.connection = eventually(agency_side)
+        self.connection = agency_connection(
+            self.agency, "town", invitation["invi_msg_id"], timeout=90.0, error=StepFailed
+        )
         self.agency.json(
             "issuer", "creddef", "create", "IncomeStatement", "--agency", "town", timeout=300
         )

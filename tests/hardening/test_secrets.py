@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.homes import CliHome, agency_connection, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually
 
@@ -38,15 +38,8 @@ ENV = {"SSI_WALLET_PASSPHRASE": PASSPHRASE}
 AGENCY_SEED = "secretsTestAgencySeed00000000001"  # 32 characters, test only
 
 
-class Home:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
-        return run_ssi_wallet(self.path, *args, env=ENV, timeout=timeout)
-
-    def json(self, *args: str, timeout: float = 180) -> Any:
-        return self(*args, "--json", timeout=timeout).check().json()
+class Home(CliHome):
+    env = ENV
 
 
 _eventually = partial(eventually, timeout=90.0)
@@ -75,8 +68,7 @@ def flow(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Ite
         f"policies:\n  - {files / 'fresh.yaml'}\n"
     )
     for home in (agency_home, wallet):
-        home("config", "set", "ledger.genesis", ledger.genesis_path).check()
-        home("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+        use_ledger(home, ledger)
     try:
         agency_home.json(
             "agency",
@@ -91,24 +83,7 @@ def flow(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Ite
         wallet.json("init", "--label", "Jan", "--no-keyring")
         invitation = agency_home.json("issuer", "invite", "--agency", "town")
         wallet.json("connect", invitation["invitation_url"])
-
-        def agency_connection():
-            found = agency_home.json(
-                "issuer",
-                "connections",
-                "list",
-                "--agency",
-                "town",
-                "--invitation",
-                invitation["invi_msg_id"],
-            )
-            return (
-                found[0]["connection_id"]
-                if found and found[0]["state"] in ("active", "completed")
-                else None
-            )
-
-        conn = _eventually(agency_connection)
+        conn = agency_connection(agency_home, "town", invitation["invi_msg_id"], timeout=90.0)
         agency_home.json("issuer", "creddef", "create", "IncomeStatement", "--agency", "town")
         agency_home.json(
             "issuer",

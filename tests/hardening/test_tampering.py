@@ -26,7 +26,6 @@ import asyncio
 import copy
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +37,7 @@ from tests.e2e.stock_issuance import (
     publish_income_statement,
     wait_verifier_state,
 )
-from tests.plugins.cli import CliResult, run_ssi_wallet
+from tests.plugins.homes import CliHome, use_ledger
 from tests.plugins.ledger import RunningLedger, new_identity
 from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
 from tests.plugins.waiting import eventually as _eventually
@@ -57,15 +56,8 @@ OCTOBER = {
 }
 
 
-class Wallet:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-
-    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
-        return run_ssi_wallet(self.home, *args, env=PASSPHRASE, timeout=timeout)
-
-    def json(self, *args: str) -> Any:
-        return self(*args, "--json").check().json()
+class Wallet(CliHome):
+    env = PASSPHRASE
 
 
 
@@ -76,7 +68,7 @@ def setup(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> It
     ledger.service.register(issuer_id.did, issuer_id.verkey, "ENDORSER")
     agents: dict[str, StockAgent] = {}
     wallet = Wallet(root / "citizen")
-    wallet.home.mkdir(mode=0o700)
+    wallet.path.mkdir(mode=0o700)
     try:
         agents["issuer"] = start_stock_agent(
             root / "issuer",
@@ -101,8 +93,7 @@ def setup(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> It
         other_cred_def = (
             other.get("credential_definition_id") or other["sent"]["credential_definition_id"]
         )
-        wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
-        wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+        use_ledger(wallet, ledger)
         wallet.json("init", "--label", "Jan", "--no-keyring")
         conns = {}
         for role in ("issuer", "verifier"):

@@ -54,7 +54,7 @@ def world(session_ledger_factory, tmp_path_factory: pytest.TempPathFactory) -> I
     }
     agents: dict = {}
     citizen = Citizen(root / "citizen")
-    citizen.home.mkdir(mode=0o700)
+    citizen.path.mkdir(mode=0o700)
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             started = dict(zip(configs, pool.map(

@@ -24,7 +24,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.plugins.cli import CliResult, cli_env, run_ssi_wallet
+from tests.plugins.cli import cli_env
+from tests.plugins.homes import CliHome, agency_connection, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
@@ -47,17 +48,10 @@ def _month(back: int) -> dt.date:
 M1, M2, M3 = _month(1), _month(2), _month(3)
 
 
-class Home:
+class Home(CliHome):
     """Our CLI on one data directory."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __call__(self, *args: str, timeout: float = 180) -> CliResult:
-        return run_ssi_wallet(self.path, *args, env=PASSPHRASE, timeout=timeout)
-
-    def json(self, *args: str, timeout: float = 180):
-        return self(*args, "--json", timeout=timeout).check().json()
+    env = PASSPHRASE
 
 
 
@@ -97,9 +91,7 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
     from ssi_wallet.agency import runtime
 
     home = Home(tmp_path_factory.mktemp("agencies"))
-    for key, value in (("ledger.genesis", ledger.genesis_path),
-                       ("ledger.tails_server_url", ledger.tails_server_url)):
-        home("config", "set", key, value).check()
+    use_ledger(home, ledger)
     files = tmp_path_factory.mktemp("agency-files")
     for name in AGENCY_FILES:
         (files / f"{name}.yaml").write_text(_agency_yaml(name))
@@ -148,8 +140,7 @@ def _citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory,
              label: str) -> Iterator[Home]:
     """A citizen's wallet on the shared ledger, its agent stopped afterwards."""
     wallet = Home(tmp_path_factory.mktemp("citizen"))
-    wallet("config", "set", "ledger.genesis", ledger.genesis_path).check()
-    wallet("config", "set", "ledger.tails_server_url", ledger.tails_server_url).check()
+    use_ledger(wallet, ledger)
     wallet.json("init", "--label", label, "--no-keyring")
     yield wallet
     wallet("agent", "stop")
@@ -163,14 +154,7 @@ def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> I
 def _issuer_connection(agencies: Home, wallet: Home, agency: str) -> str:
     invitation = agencies.json("issuer", "invite", "--agency", agency)
     wallet.json("connect", invitation["invitation_url"])
-
-    def probe():
-        found = agencies.json("issuer", "connections", "list", "--agency", agency,
-                              "--invitation", invitation["invi_msg_id"])
-        return found[0]["connection_id"] if found and found[0]["state"] in (
-            "active", "completed") else None
-
-    return _eventually(probe)
+    return agency_connection(agencies, agency, invitation["invi_msg_id"])
 
 
 def _case_connection(agencies: Home, wallet: Home, agency: str, case: str,
