@@ -43,7 +43,7 @@ from typing import Any
 
 from ssi_wallet.agency.credential_types import CredentialType
 from ssi_wallet.agency.issuance import TOPIC, Issuer
-from ssi_wallet.agency.issued_store import FAILED_STATES, ISSUED_STATES
+from ssi_wallet.agency.issued_store import FAILED_STATES, ISSUED_STATES, UNACKNOWLEDGED
 from ssi_wallet.errors import InvalidInputError, NotFoundError, SsiWalletError
 
 RESERVED = ("connection_id", "row_id")
@@ -108,6 +108,11 @@ class _Row:
     row_id: str | None
     raw: dict[str, str]
     key: str
+
+
+#: A row to send: the row, its store id when known, and the earlier exchange that ended
+#: without a credential (id, state) when it is a re-offer.
+_ToSend = tuple[_Row, int | None, tuple[str, str] | None]
 
 
 def row_key(
@@ -259,11 +264,11 @@ def run_batch(
     notify = progress or (lambda phase, done, total: None)
 
     # What the store knows: skip what was issued or is on offer; resend what failed.
-    to_send: list[tuple[_Row, int | None]] = []  # (row, existing store id)
+    to_send: list[_ToSend] = []
     for row in good:
         known = store.by_row_key(row.key)
         if known is None:
-            to_send.append((row, None))
+            to_send.append((row, None, None))
             continue
         if known.state == "sending":
             adopted = _find_sent(issuer, known.connection_id, row.key)
@@ -271,12 +276,18 @@ def run_batch(
                 store.set_sent(known.id, adopted["cred_ex_id"], adopted["state"])
                 known = store.by_row_key(row.key)
             else:
-                to_send.append((row, known.id))
+                to_send.append((row, known.id, None))
                 continue
-        if known.cred_ex_id and known.state not in (*ISSUED_STATES, "failed", *FAILED_STATES):
+        if known.cred_ex_id and (
+            known.state == UNACKNOWLEDGED
+            or known.state not in (*ISSUED_STATES, "failed", *FAILED_STATES)
+        ):
+            # Issued but never acknowledged: the wallet may have abandoned it since
+            # (credential lost on the way); the agent's record says so.
             known = issuer.refresh(known.cred_ex_id) or known
         if known.state in ("failed", *FAILED_STATES):
-            to_send.append((row, known.id))
+            ended = (known.cred_ex_id, known.state) if known.cred_ex_id else None
+            to_send.append((row, known.id, ended))
             continue
         results[row.line] = RowResult(
             row.line,
@@ -336,7 +347,7 @@ def _send_all(
     issuer: Issuer,
     ctype: CredentialType,
     cred_def_id: str,
-    to_send: list[tuple[_Row, int | None]],
+    to_send: list[_ToSend],
     batch_name: str,
     concurrency: int,
     results: dict[int, RowResult],
@@ -363,8 +374,8 @@ def _send_all(
             checked[connection_id] = problem
         return problem
 
-    def send(item: tuple[_Row, int | None]) -> None:
-        row, existing = item
+    def send(item: _ToSend) -> None:
+        row, existing, ended = item
         result = RowResult(row.line, "failed", row.connection_id, row.row_id, row.key)
         try:
             problem = connection_problem(row.connection_id)
@@ -393,6 +404,7 @@ def _send_all(
                     cred_def_id=cred_def_id,
                     batch=batch_name,
                     line=row.line,
+                    ended=ended,
                 )
                 row_db_id = existing
             try:

@@ -71,6 +71,10 @@ MIGRATIONS = [
     CREATE UNIQUE INDEX issued_cred_ex ON issued_credentials (agency, cred_ex_id);
     CREATE INDEX issued_state ON issued_credentials (agency, state)
     """,
+    # A batch row whose exchange ended without a credential (abandoned by the wallet
+    # after a lost message, declined, ...) is offered again: count it and say why.
+    "ALTER TABLE issued_credentials ADD COLUMN reoffers INTEGER NOT NULL DEFAULT 0;"
+    " ALTER TABLE issued_credentials ADD COLUMN history TEXT",
 ]
 
 #: Issuer-side states after which the holder has (or can have) the credential
@@ -78,6 +82,9 @@ MIGRATIONS = [
 ISSUED_STATES = ("credential-issued", "done", "credential-revoked")
 #: States that end an exchange without a credential.
 FAILED_STATES = ("abandoned", "deleted", "declined", "failed")
+#: Issued but not acknowledged by the holder: the credential may have been lost on the
+#: way, and the wallet may still abandon the exchange (the record then goes `abandoned`).
+UNACKNOWLEDGED = "credential-issued"
 
 
 def now() -> str:
@@ -102,6 +109,8 @@ class IssuedRow:
     error: str | None
     created_at: str
     updated_at: str
+    reoffers: int = 0
+    history: str | None = None  # per re-offer: "<stamp> <cred_ex_id> <state> -> re-offered"
 
     @property
     def issued(self) -> bool:
@@ -258,13 +267,19 @@ class IssuedStore:
         cred_def_id: str,
         batch: str | None,
         line: int | None,
+        ended: tuple[str, str] | None = None,
     ) -> None:
-        """A row whose earlier exchange failed is sent again: back to `sending`."""
+        """A row whose earlier exchange failed is sent again: back to `sending`. With
+        `ended` (its exchange id and final state), the re-offer is counted and noted in
+        `history`, so the store shows e.g. `abandoned -> re-offered`."""
+        stamp = now()
+        note = f"{stamp} {ended[0]} {ended[1]} -> re-offered\n" if ended else ""
         self.db.execute(
             "UPDATE issued_credentials SET state = 'sending', cred_ex_id = NULL, error = NULL,"
             " connection_id = ?, cred_def_id = ?, batch = ?, line = ?, rev_reg_id = NULL,"
-            " cred_rev_id = NULL, revocation = NULL, updated_at = ? WHERE id = ?",
-            (connection_id, cred_def_id, batch, line, now(), row_id),
+            " cred_rev_id = NULL, revocation = NULL, reoffers = reoffers + ?,"
+            " history = COALESCE(history, '') || ?, updated_at = ? WHERE id = ?",
+            (connection_id, cred_def_id, batch, line, int(bool(ended)), note, stamp, row_id),
         )
 
     def set_sent(self, row_id: int, cred_ex_id: str, state: str) -> None:
