@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.homes import CONNECTED, CliHome, agency_connection, use_ledger
+from tests.plugins.homes import CONNECTED, CliHome, agency_connection, citizen_wallet, use_ledger
+from tests.plugins.income import INCOME, INCOME_RAW
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
@@ -29,24 +30,10 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PASSPHRASE = {"SSI_WALLET_PASSPHRASE": "correct horse battery staple"}
-INCOME = {
-    "month": "2026-10",
-    "net_income_cents": "1234.00 EUR",
-    "gross_income_cents": "1600.00 EUR",
-    "employer_name": "RideCo",
-    "employee_ref": "E-1001",
-    "issue_date": "2026-11-01",
-    "valid_until": "2027-12-31",
-}
-INCOME_RAW = {
-    "month": "202610",
-    "net_income_cents": "123400",
-    "gross_income_cents": "160000",
-    "employer_name": "RideCo",
-    "employee_ref": "E-1001",
-    "issue_date": "20261101",
-    "valid_until": "20271231",
-}
+
+# The revocable debt-support definition (registry of 10); made, then asked for again.
+DEBT_DEF = ("issuer", "creddef", "create", "DebtSupportCertificate", "--revocable",
+            "--registry-size", "10", "--agency", "debt")
 
 
 class Home(CliHome):
@@ -80,11 +67,7 @@ def agencies(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
-    wallet = Home(tmp_path_factory.mktemp("citizen"))
-    use_ledger(wallet, ledger)
-    wallet.json("init", "--label", "Jan de Vries", "--no-keyring")
-    yield wallet
-    wallet("agent", "stop")
+    yield from citizen_wallet(Home(tmp_path_factory.mktemp("citizen")), ledger, "Jan de Vries")
 
 
 def _connect(agencies: Home, wallet: Home, agency: str) -> str:
@@ -108,18 +91,7 @@ def income_def(agencies: Home) -> dict:
 
 @pytest.fixture(scope="module")
 def debt_def(agencies: Home) -> dict:
-    return agencies.json(
-        "issuer",
-        "creddef",
-        "create",
-        "DebtSupportCertificate",
-        "--revocable",
-        "--registry-size",
-        "10",
-        "--agency",
-        "debt",
-    )
-
+    return agencies.json(*DEBT_DEF)
 
 
 def _accept_in_background(wallet: Home, count: int) -> tuple[threading.Thread, list]:
@@ -221,17 +193,7 @@ def test_agency_runs_with_its_did_registered_as_endorser(agencies: Home, ledger:
 def test_schema_and_revocable_definition_are_reused(agencies: Home, debt_def: dict):
     assert debt_def["revocable"] is True and debt_def["tag"] == "revocable"
     print(f"revocable credential definition (registry of 10): {debt_def['seconds']} s")
-    again = agencies.json(
-        "issuer",
-        "creddef",
-        "create",
-        "DebtSupportCertificate",
-        "--revocable",
-        "--registry-size",
-        "10",
-        "--agency",
-        "debt",
-    )
+    again = agencies.json(*DEBT_DEF)
     assert again["cred_def_id"] == debt_def["cred_def_id"] and again["reused"] is True
     schema = agencies.json(
         "issuer",

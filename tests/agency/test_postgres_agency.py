@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.agency.test_issuer_agencies import INCOME, INCOME_RAW, AutoAccept, Home
-from tests.plugins.homes import agency_connection, use_ledger
+from tests.agency.test_issuer_agencies import AutoAccept, Home
+from tests.plugins.homes import agency_connection, citizen_wallet, use_ledger
+from tests.plugins.income import INCOME, INCOME_RAW
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.postgres import PostgresServer
 
@@ -54,11 +55,7 @@ def pg_agency(
 
 @pytest.fixture(scope="module")
 def citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
-    wallet = Home(tmp_path_factory.mktemp("pg-citizen"))
-    use_ledger(wallet, ledger)
-    wallet.json("init", "--label", "Fatima", "--no-keyring")
-    yield wallet
-    wallet("agent", "stop")
+    yield from citizen_wallet(Home(tmp_path_factory.mktemp("pg-citizen")), ledger, "Fatima")
 
 
 def test_two_instances_share_a_postgres_wallet_and_store(

@@ -38,6 +38,7 @@ from tests.e2e.stock_issuance import (
     wait_verifier_state,
 )
 from tests.plugins.homes import CliHome, use_ledger
+from tests.plugins.income import INCOME_RAW as OCTOBER
 from tests.plugins.ledger import RunningLedger, new_identity
 from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
 from tests.plugins.waiting import eventually as _eventually
@@ -45,20 +46,10 @@ from tests.plugins.waiting import eventually as _eventually
 pytestmark = pytest.mark.slow
 
 PASSPHRASE = {"SSI_WALLET_PASSPHRASE": "tampering test passphrase"}
-OCTOBER = {
-    "month": "202610",
-    "net_income_cents": "123400",
-    "gross_income_cents": "160000",
-    "employer_name": "RideCo",
-    "employee_ref": "E-1001",
-    "issue_date": "20261101",
-    "valid_until": "20271231",
-}
 
 
 class Wallet(CliHome):
     env = PASSPHRASE
-
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ the same ledger settings and the same wait for an agency's side of a connection.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -61,3 +62,12 @@ def agency_connection(
         return found[0]["connection_id"] if found and found[0]["state"] in CONNECTED else None
 
     return eventually(probe, timeout, error=error)
+
+
+def citizen_wallet(wallet: CliHome, ledger: LedgerAddress, label: str) -> Iterator[CliHome]:
+    """For a module fixture (`yield from`): a citizen's wallet made on the test
+    ledger, its agent stopped afterwards."""
+    use_ledger(wallet, ledger)
+    wallet.json("init", "--label", label, "--no-keyring")
+    yield wallet
+    wallet("agent", "stop")

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.plugins.cli import cli_env
-from tests.plugins.homes import CliHome, agency_connection, use_ledger
+from tests.plugins.homes import CliHome, agency_connection, citizen_wallet, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
@@ -52,7 +52,6 @@ class Home(CliHome):
     """Our CLI on one data directory."""
 
     env = PASSPHRASE
-
 
 
 AGENCY_FILES = {
@@ -139,11 +138,7 @@ def definitions(agencies: Home) -> dict[str, dict]:
 def _citizen(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory,
              label: str) -> Iterator[Home]:
     """A citizen's wallet on the shared ledger, its agent stopped afterwards."""
-    wallet = Home(tmp_path_factory.mktemp("citizen"))
-    use_ledger(wallet, ledger)
-    wallet.json("init", "--label", label, "--no-keyring")
-    yield wallet
-    wallet("agent", "stop")
+    yield from citizen_wallet(Home(tmp_path_factory.mktemp("citizen")), ledger, label)
 
 
 @pytest.fixture(scope="module")
@@ -432,7 +427,6 @@ def test_emergency_brake_applied_rechecked_and_lifted_by_revocation(
     assert case["decisions"][2]["outcome"] == "brake_lifted"
     assert case["brake_active"] is False
     assert [b["event"] for b in case["brakes"]] == ["applied", "continued", "lifted"]
-
 
 
 # ----------------------------------------------------------------------------- schemes
