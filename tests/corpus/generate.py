@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -66,6 +67,47 @@ def with_(base: dict, **changes: object) -> dict:
         else:
             out[key] = value
     return out
+
+
+class FileCases(list):
+    """Cases whose input is a file: its text, or raw bytes (base64) where the text is
+    not valid UTF-8. Policies, schemes, agency and genesis files, CSV uploads and
+    credential types all take the same `add`."""
+
+    def __init__(self, prefix: str, kind: str, **fields: object) -> None:
+        super().__init__()
+        self.prefix, self.kind, self.fields = prefix, kind, fields
+
+    def add(
+        self,
+        cid: str,
+        text: str | None,
+        error: str,
+        *,
+        exit: int = 1,
+        raw: bytes | None = None,
+        json_mode: bool = False,
+        **fields: object,
+    ) -> None:
+        case: dict = {"id": f"{self.prefix}-{cid}", "kind": self.kind, **self.fields, **fields}
+        if raw is not None:
+            case["b64"] = b64(raw)
+        else:
+            case["text"] = text
+        case.update(exit=exit, error=error)
+        if json_mode:
+            case["json"] = True
+        self.append(case)
+
+
+def replacing(base: str) -> Callable[[str, str], str]:
+    """`sub(old, new)`: the good document with one part changed (a part it must have)."""
+
+    def sub(old: str, new: str) -> str:
+        assert old in base, old
+        return base.replace(old, new)
+
+    return sub
 
 
 # ------------------------------------------------------------------ invitations (CLI connect)
@@ -350,30 +392,8 @@ actions:
 
 
 def policies() -> list[dict]:
-    cases: list[dict] = []
-
-    def add(
-        cid: str,
-        text: str | None,
-        error: str,
-        *,
-        exit: int = 1,
-        raw: bytes | None = None,
-        json_mode: bool = False,
-    ):
-        case: dict = {"id": f"policy-{cid}", "kind": "policy"}
-        if raw is not None:
-            case["b64"] = b64(raw)
-        else:
-            case["text"] = text
-        case.update(exit=exit, error=error)
-        if json_mode:
-            case["json"] = True
-        cases.append(case)
-
-    def sub(old: str, new: str) -> str:
-        assert old in POLICY, old
-        return POLICY.replace(old, new)
+    cases = FileCases("policy", "policy")
+    add, sub = cases.add, replacing(POLICY)
 
     add("yaml-tab-indent", sub("  - net_income", "\t- net_income"), "not valid YAML")
     add("yaml-unclosed-bracket", sub("[month]", "[month"), "not valid YAML", json_mode=True)
@@ -525,24 +545,8 @@ signature: {did: 4QxzWk3ajdnEA37NdNU5Kt, alg: ed25519, value: 3sig}
 
 
 def schemes() -> list[dict]:
-    cases: list[dict] = []
-
-    def add(
-        cid: str, text: str | None, error: str, *, raw: bytes | None = None, json_mode: bool = False
-    ):
-        case: dict = {"id": f"scheme-{cid}", "kind": "scheme"}
-        if raw is not None:
-            case["b64"] = b64(raw)
-        else:
-            case["text"] = text
-        case.update(exit=1, error=error)
-        if json_mode:
-            case["json"] = True
-        cases.append(case)
-
-    def sub(old: str, new: str) -> str:
-        assert old in SCHEME, old
-        return SCHEME.replace(old, new)
+    cases = FileCases("scheme", "scheme")
+    add, sub = cases.add, replacing(SCHEME)
 
     add("control", SCHEME, "no wallet here yet")
     add("yaml-error", sub("[J61, C45]", "[J61, C45"), "not valid YAML or JSON", json_mode=True)
@@ -647,28 +651,8 @@ settings:
 
 
 def agencies() -> list[dict]:
-    cases: list[dict] = []
-
-    def add(
-        cid: str,
-        text: str | None,
-        error: str,
-        *,
-        exit: int = 1,
-        raw: bytes | None = None,
-        name: str = "municipality",
-    ):
-        case: dict = {"id": f"agency-{cid}", "kind": "agency", "name": name}
-        if raw is not None:
-            case["b64"] = b64(raw)
-        else:
-            case["text"] = text
-        case.update(exit=exit, error=error)
-        cases.append(case)
-
-    def sub(old: str, new: str) -> str:
-        assert old in AGENCY, old
-        return AGENCY.replace(old, new)
+    cases = FileCases("agency", "agency", name="municipality")
+    add, sub = cases.add, replacing(AGENCY)
 
     add("yaml-error", sub("[issuer, verifier]", "[issuer, verifier"), "not valid YAML")
     add("not-utf8", None, "", raw=b"name: \xff\xfe\n")
@@ -742,16 +726,8 @@ NODE_TXN = {
 
 
 def genesis() -> list[dict]:
-    cases: list[dict] = []
-
-    def add(cid: str, text: str | None, error: str, *, raw: bytes | None = None):
-        case: dict = {"id": f"genesis-{cid}", "kind": "genesis"}
-        if raw is not None:
-            case["b64"] = b64(raw)
-        else:
-            case["text"] = text
-        case.update(exit=1, error=error)
-        cases.append(case)
+    cases = FileCases("genesis", "genesis")
+    add = cases.add
 
     line = json.dumps(NODE_TXN)
     observer = json.loads(line)
@@ -804,16 +780,8 @@ ROW = "conn-1,R-1,2026-10,1234.00 EUR,1600.00 EUR,ACME,E-1,2026-10-31,2026-12-31
 
 
 def csv_rows() -> list[dict]:
-    cases: list[dict] = []
-
-    def fatal(cid: str, text: str | None, error: str, raw: bytes | None = None):
-        case: dict = {"id": f"csv-{cid}", "kind": "csv"}
-        if raw is not None:
-            case["b64"] = b64(raw)
-        else:
-            case["text"] = text
-        case.update(exit=1, error=error)
-        cases.append(case)
+    cases = FileCases("csv", "csv")
+    fatal = cases.add
 
     def row(cid: str, line: str, error: str):
         cases.append(
@@ -1069,18 +1037,8 @@ def over_asking() -> list[dict]:
 
 
 def credential_types() -> list[dict]:
-    cases: list[dict] = []
-
-    def add(cid: str, text: str, error: str):
-        cases.append(
-            {
-                "id": f"credtype-{cid}",
-                "kind": "credential_type",
-                "text": text,
-                "exit": 1,
-                "error": error,
-            }
-        )
+    cases = FileCases("credtype", "credential_type")
+    add = cases.add
 
     base = "name: IncomeStatement\nversion: '1.0'\nattributes:\n  month: {type: month}\n"
     add("top-list", "[1]\n", "expected a mapping")
