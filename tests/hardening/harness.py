@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.plugins.homes import CliHome, agency_connection, use_ledger
+from tests.plugins.homes import CliHome, connect_citizen, start_agency, use_ledger
 from tests.plugins.waiting import eventually as _eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,23 +135,10 @@ class Stack:
             use_ledger(home, info)
         for key, value in self.holder_agent.items():
             self.wallet("config", "set", f"agent.{key}", str(value)).check()
-        self.agency.json(
-            "agency",
-            "init",
-            "town",
-            "--from",
-            str(files / "town.yaml"),
-            "--seed-file",
-            str(files / "did.seed"),
-        )
-        self.agency.json("agency", "start", "town")
+        start_agency(self.agency, "town", files / "town.yaml", files / "did.seed")
         self.wallet.json("init", "--label", "Jan", "--no-keyring")
-        invitation = self.agency.json("issuer", "invite", "--agency", "town")
-        self.holder_connection = self.wallet.json("connect", invitation["invitation_url"])[
-            "connection_id"
-        ]
-        self.connection = agency_connection(
-            self.agency, "town", invitation["invi_msg_id"], timeout=90.0, error=StepFailed
+        self.holder_connection, self.connection = connect_citizen(
+            self.agency, self.wallet, "town", timeout=90.0, error=StepFailed
         )
         self.agency.json(
             "issuer", "creddef", "create", "IncomeStatement", "--agency", "town", timeout=300

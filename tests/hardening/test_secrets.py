@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.plugins.homes import CliHome, agency_connection, use_ledger
+from tests.plugins.homes import CliHome, connect_citizen, start_agency, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually
 
@@ -70,20 +70,9 @@ def flow(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Ite
     for home in (agency_home, wallet):
         use_ledger(home, ledger)
     try:
-        agency_home.json(
-            "agency",
-            "init",
-            "town",
-            "--from",
-            str(files / "town.yaml"),
-            "--seed-file",
-            str(seed_file),
-        )
-        agency_home.json("agency", "start", "town")
+        start_agency(agency_home, "town", files / "town.yaml", seed_file)
         wallet.json("init", "--label", "Jan", "--no-keyring")
-        invitation = agency_home.json("issuer", "invite", "--agency", "town")
-        wallet.json("connect", invitation["invitation_url"])
-        conn = agency_connection(agency_home, "town", invitation["invi_msg_id"], timeout=90.0)
+        _, conn = connect_citizen(agency_home, wallet, "town", timeout=90.0)
         agency_home.json("issuer", "creddef", "create", "IncomeStatement", "--agency", "town")
         agency_home.json(
             "issuer",

@@ -64,6 +64,23 @@ def agency_connection(
     return eventually(probe, timeout, error=error)
 
 
+def start_agency(agencies: CliHome, name: str, source: Path, seed_file: Path) -> None:
+    """`agency init` from the agency's file with its DID seed, then `agency start`."""
+    agencies.json("agency", "init", name, "--from", str(source), "--seed-file", str(seed_file))
+    agencies.json("agency", "start", name)
+
+
+def connect_citizen(
+    agencies: CliHome, wallet: CliHome, agency: str, **wait: Any
+) -> tuple[str, str]:
+    """The agency invites, the citizen's wallet connects: (the wallet's connection id,
+    the agency's), the agency's once it has recorded it (``wait``: `agency_connection`'s
+    timeout and error)."""
+    invitation = agencies.json("issuer", "invite", "--agency", agency)
+    holder = wallet.json("connect", invitation["invitation_url"])["connection_id"]
+    return holder, agency_connection(agencies, agency, invitation["invi_msg_id"], **wait)
+
+
 def citizen_wallet(wallet: CliHome, ledger: LedgerAddress, label: str) -> Iterator[CliHome]:
     """For a module fixture (`yield from`): a citizen's wallet made on the test
     ledger, its agent stopped afterwards."""

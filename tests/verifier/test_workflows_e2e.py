@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.plugins.cli import cli_env
-from tests.plugins.homes import CliHome, agency_connection, citizen_wallet, use_ledger
+from tests.plugins.homes import CliHome, citizen_wallet, connect_citizen, use_ledger
 from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
@@ -147,9 +147,7 @@ def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def _issuer_connection(agencies: Home, wallet: Home, agency: str) -> str:
-    invitation = agencies.json("issuer", "invite", "--agency", agency)
-    wallet.json("connect", invitation["invitation_url"])
-    return agency_connection(agencies, agency, invitation["invi_msg_id"])
+    return connect_citizen(agencies, wallet, agency)[1]
 
 
 def _case_connection(agencies: Home, wallet: Home, agency: str, case: str,
