@@ -94,6 +94,14 @@ def debt_def(agencies: Home) -> dict:
     return agencies.json(*DEBT_DEF)
 
 
+def _issue(agency: str, connection: str, type_name: str, attrs: dict[str, str],
+           *flags: str) -> list[str]:
+    """The arguments of `issuer issue` for one credential, ``flags`` before the values."""
+    values = [a for k, v in attrs.items() for a in ("--attr", f"{k}={v}")]
+    return ["issuer", "issue", "--agency", agency, "--connection", connection,
+            "--type", type_name, *flags, *values]
+
+
 def _accept_in_background(wallet: Home, count: int) -> tuple[threading.Thread, list]:
     """Accept `count` offers with our CLI (`offers accept`) as they arrive."""
     accepted: list = []
@@ -210,18 +218,8 @@ def test_issue_is_checked_against_the_type(
     agencies: Home, income_def: dict, employer_connections: list[str]
 ):
     bad = agencies(
-        "issuer",
-        "issue",
-        "--agency",
-        "employer",
-        "--connection",
-        employer_connections[0],
-        "--type",
-        "IncomeStatement",
-        "--attr",
-        "month=2026-13",
-        "--attr",
-        "colour=blue",
+        *_issue("employer", employer_connections[0], "IncomeStatement",
+                {"month": "2026-13", "colour": "blue"}),
         "--json",
     )
     assert bad.returncode == 1
@@ -235,17 +233,8 @@ def test_issue_waits_until_the_citizen_stored_it(
 ):
     before = len(wallet.json("credentials", "list"))
     thread, accepted = _accept_in_background(wallet, 1)
-    args = [a for k, v in INCOME.items() for a in ("--attr", f"{k}={v}")]
     issued = agencies.json(
-        "issuer",
-        "issue",
-        "--agency",
-        "employer",
-        "--connection",
-        employer_connections[0],
-        "--type",
-        "IncomeStatement",
-        *args,
+        *_issue("employer", employer_connections[0], "IncomeStatement", INCOME)
     )
     thread.join(timeout=60)
     assert issued["issued"] is True and issued["state"] in ("done", "credential-issued")
@@ -262,18 +251,8 @@ def test_issue_waits_until_the_citizen_stored_it(
 def test_issue_no_wait_then_the_list_catches_up(
     agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str]
 ):
-    args = [a for k, v in INCOME.items() for a in ("--attr", f"{k}={v}")]
     offered = agencies.json(
-        "issuer",
-        "issue",
-        "--agency",
-        "employer",
-        "--connection",
-        employer_connections[1],
-        "--type",
-        "IncomeStatement",
-        "--no-wait",
-        *args,
+        *_issue("employer", employer_connections[1], "IncomeStatement", INCOME, "--no-wait")
     )
     assert offered["issued"] is False and offered["state"] == "offer-sent"
     offer = _eventually(lambda: wallet.json("offers", "list"))[0]
@@ -309,21 +288,13 @@ def test_batch_of_50_with_3_bad_rows_and_an_idempotent_rerun(
     agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str], tmp_path: Path
 ):
     batch = _batch_file(tmp_path / "october.csv", employer_connections)
+    issue_batch = ("issuer", "issue-batch", str(batch), "--agency", "employer",
+                   "--type", "IncomeStatement")
     before = len(wallet.json("credentials", "list"))
     with AutoAccept(wallet):
         started = time.monotonic()
-        first = agencies.json(
-            "issuer",
-            "issue-batch",
-            str(batch),
-            "--agency",
-            "employer",
-            "--type",
-            "IncomeStatement",
-            "--report",
-            str(tmp_path / "report.csv"),
-            timeout=400,
-        )
+        first = agencies.json(*issue_batch, "--report", str(tmp_path / "report.csv"),
+                              timeout=400)
         seconds = time.monotonic() - started
     print(
         f"batch of 47 credentials: {seconds:.1f} s wall, {first['seconds']} s in the "
@@ -339,16 +310,7 @@ def test_batch_of_50_with_3_bad_rows_and_an_idempotent_rerun(
     assert len(report) == 50 and sum(r["status"] == "issued" for r in report) == 47
     _eventually(lambda: len(wallet.json("credentials", "list")) == before + 47)
 
-    rerun = agencies.json(
-        "issuer",
-        "issue-batch",
-        str(batch),
-        "--agency",
-        "employer",
-        "--type",
-        "IncomeStatement",
-        timeout=200,
-    )
+    rerun = agencies.json(*issue_batch, timeout=200)
     assert rerun["counts"] == {"skipped": 47, "invalid": 3}, rerun["counts"]
     time.sleep(2)
     assert len(wallet.json("credentials", "list")) == before + 47
@@ -367,26 +329,13 @@ def test_revoked_certificate_shows_revoked_in_the_wallet(
 ):
     connection = _connect(agencies, wallet, "debt")
     thread, accepted = _accept_in_background(wallet, 1)
-    issued = agencies.json(
-        "issuer",
-        "issue",
-        "--agency",
-        "debt",
-        "--connection",
-        connection,
-        "--type",
-        "DebtSupportCertificate",
-        "--attr",
-        "support_type=debt-counselling",
-        "--attr",
-        "municipality=Eindhoven",
-        "--attr",
-        "start_date=2026-09-01",
-        "--attr",
-        "valid_until=2027-08-31",
-        "--attr",
-        "case_ref=SH-77",
-    )
+    issued = agencies.json(*_issue("debt", connection, "DebtSupportCertificate", {
+        "support_type": "debt-counselling",
+        "municipality": "Eindhoven",
+        "start_date": "2026-09-01",
+        "valid_until": "2027-08-31",
+        "case_ref": "SH-77",
+    }))
     thread.join(timeout=60)
     credential_id = accepted[0]["credential_id"]
     assert issued["rev_reg_id"] and issued["cred_rev_id"]
