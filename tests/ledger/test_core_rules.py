@@ -16,6 +16,7 @@ from ssi_wallet.ledger.genesis import nym_genesis_txn
 from ssi_wallet.ledger.keys import KeyPair
 from ssi_wallet.ledger.signing import signing_input
 from ssi_wallet.ledger.storage import TxnStore
+from tests.plugins.ledger import WRITE_TYPES
 
 _req_ids = itertools.count(1)
 
@@ -186,27 +187,8 @@ _json = st.recursive(
     ),
     max_leaves=8,
 )
-_types = st.sampled_from(
-    [
-        "1",
-        "100",
-        "101",
-        "102",
-        "113",
-        "114",
-        "3",
-        "6",
-        "7",
-        "104",
-        "105",
-        "107",
-        "108",
-        "115",
-        "116",
-        "117",
-        "0",
-        "x",
-    ]
+_types = st.sampled_from(  # every write and read type the ledger knows, and two it does not
+    [*WRITE_TYPES, "3", "6", "7", "104", "105", "107", "108", "115", "116", "117", "0", "x"]
 )
 
 

@@ -21,6 +21,18 @@ import pytest
 
 from ssi_wallet.ledger.keys import KeyPair
 from ssi_wallet.ledger.service import LedgerInfo, LedgerService
+from ssi_wallet.ledger.state import (
+    ATTRIB,
+    CLAIM_DEF,
+    NYM,
+    REVOC_REG_DEF,
+    REVOC_REG_ENTRY,
+    SCHEMA,
+)
+
+# The transaction types a ledger writes (the product's constants), for tests that
+# send every kind of request.
+WRITE_TYPES = (NYM, ATTRIB, SCHEMA, CLAIM_DEF, REVOC_REG_DEF, REVOC_REG_ENTRY)
 
 
 @dataclass
