@@ -379,6 +379,16 @@ class CaseStore:
                                 " ORDER BY requested_at, pres_ex_id", (case_ref,))
         return [Exchange.from_row(r) for r in rows]
 
+    def supersede(self, pres_ex_id: str) -> bool:
+        """Close an unanswered exchange that a new request of its case replaces: status
+        `superseded`, never decided. False when it was decided (or closed) meanwhile."""
+        with self.db.transaction() as tx:
+            count = tx.execute(
+                "UPDATE verifier_exchanges SET status = 'superseded', outcome = 'superseded',"
+                " processed_at = ? WHERE pres_ex_id = ? AND status = 'requested'",
+                (now_iso(), pres_ex_id))
+        return count == 1
+
     def mark_processed(self, tx: Transaction, pres_ex_id: str, outcome: str) -> None:
         tx.execute("UPDATE verifier_exchanges SET status = 'processed', outcome = ?,"
                    " processed_at = ? WHERE pres_ex_id = ?", (outcome, now_iso(), pres_ex_id))

@@ -46,7 +46,7 @@ class Outcome:
     """What processing one proof exchange did."""
 
     pres_ex_id: str
-    status: str                     # decided | already | unknown | pending
+    status: str                     # decided | already | unknown | pending | superseded
     decision: dict[str, Any] | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)     # exchanges of a two-step policy
@@ -149,11 +149,44 @@ def send_request(config: AgencyConfig, client: AdminClient, policy: Policy, *,
         policy_path=str(policy.path) if policy.path else None,
         policy_sha256=policy.sha256, policy_text=_policy_text(policy),
         request=built.request, as_of=as_of, workflow=policy.workflow, case_origin=origin)
+    superseded = supersede_unanswered(client, store, case_ref, policy.name, pres_ex_id)
     return {"pres_ex_id": pres_ex_id, "case_ref": case_ref, "connection_id": connection_id,
             "policy": policy.name, "purpose": purpose, "as_of": as_of.isoformat(),
             "reveal": list(built.reveal),
             "predicates": [p.words() for p in built.predicates],
-            "state": record.get("state")}
+            "state": record.get("state"), "superseded": superseded}
+
+
+def supersede_unanswered(client: AdminClient, store: CaseStore, case_ref: str,
+                         policy_name: str, new_id: str) -> list[str]:
+    """Close the case's earlier requests for the same policy that were never answered,
+    now that `new_id` asks again. A request lost with the agent's in-memory queue stays
+    `request-sent` for good and nothing else would move it. The store marks it
+    `superseded` (never decided) and the agent abandons it with a problem report, so a
+    wallet that did get it sees it withdrawn. One already answered is left to be decided."""
+    closed = []
+    for old in store.exchanges_of(case_ref):
+        if old.pres_ex_id == new_id or old.status != "requested" \
+                or old.policy_name != policy_name:
+            continue
+        try:
+            state = (client.get(f"{RECORDS}/{old.pres_ex_id}") or {}).get("state")
+        except NotFoundError:
+            state = None
+        if state not in (None, "request-sent") or not store.supersede(old.pres_ex_id):
+            continue
+        closed.append(old.pres_ex_id)
+        if state is None:
+            continue
+        try:
+            client.post(f"{RECORDS}/{old.pres_ex_id}/problem-report",
+                        json={"description": f"superseded by a new request {new_id}"})
+        except SsiWalletError as error:
+            log.warning("superseded request %s not abandoned at the agent: %s",
+                        old.pres_ex_id, error)
+    if closed:
+        log.info("case %s: request %s supersedes %s", case_ref, new_id, ", ".join(closed))
+    return closed
 
 
 def _policy_text(policy: Policy) -> str:
@@ -337,6 +370,8 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
     exchange = store.get_exchange(pres_ex_id)
     if exchange is None:
         return Outcome(pres_ex_id, "unknown")
+    if exchange.status == "superseded":  # a newer request of its case asks instead
+        return Outcome(pres_ex_id, "superseded")
     if exchange.status == "processed":
         return Outcome(pres_ex_id, "already", store.decision(pres_ex_id),
                        store.actions_of(pres_ex_id))
@@ -360,7 +395,7 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
     today = today or dt.date.today()
     with store.db.transaction() as tx:
         current = store.get_exchange(pres_ex_id, tx, lock=True)
-        if current is None or current.status == "processed":
+        if current is None or current.status != "requested":  # processed or superseded
             decided = False
         else:
             decided = True

@@ -298,6 +298,8 @@ def _render_sent(con: Console, sent: dict[str, Any]) -> None:
         con.print(f"  asks to reveal {name}")
     for words in sent.get("predicates", []):
         con.print(f"  asks to prove {words}")
+    for old in sent.get("superseded", []):
+        con.print(f"  closes the earlier unanswered request {old} (superseded)")
 
 
 def _render_outcome(con: Console, doc: dict[str, Any]) -> None:

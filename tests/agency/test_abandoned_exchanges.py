@@ -107,3 +107,45 @@ def test_abandoned_batch_credential_is_offered_again_once(
     time.sleep(2)
     assert len(stack.credentials_with(REF)) == 1
     assert _stored_row(stack)["reoffers"] == 1
+
+
+def _case(stack: Stack) -> dict[str, Any]:
+    return stack.agency.json("verifier", "cases", "show", f"C-{stack.connection}",
+                             "--agency", "town")
+
+
+def test_request_lost_with_the_agency_agent_is_superseded_when_asked_again(
+    gated: tuple[Stack, Gate],
+) -> None:
+    stack, to_holder = gated
+    if not stack.credentials_with("for-proof"):
+        cred_ex_id = stack.offer("for-proof")
+        offer = eventually(lambda: [o for o in stack.wallet.json("offers", "list")
+                                    if o["attributes"]["employee_ref"] == "for-proof"])[0]
+        stack.wallet.json("offers", "accept", offer["id"])
+        eventually(lambda: _issuer_state(stack, cred_ex_id) in ("done", "credential-acked"))
+    to_holder.close()  # the request cannot leave the agency agent's queue...
+    lost = stack.request()
+    stack.kill_agency()  # ...and dies with it
+    to_holder.open()
+    stack.agency.json("agency", "start", "town", timeout=240)
+    assert stack.verifier_record(lost)["state"] == "request-sent"
+    # `agency start` runs `verifier serve` too: it decides what ends.
+    again = stack.agency.json("verifier", "recheck", "--case", f"C-{stack.connection}",
+                              "--agency", "town")
+    assert again["superseded"] == [lost], again
+    eventually(lambda: stack.verifier_record(lost)["state"] == "abandoned", timeout=30)
+    request = eventually(lambda: [r for r in stack.wallet.json("requests", "list")
+                                  if r["id"] != lost])[0]
+    stack.wallet.json("requests", "present", request["id"], "--yes")
+    eventually(lambda: _case(stack)["decisions"], timeout=90)
+    time.sleep(3)  # room for a second (wrong) decision to appear
+    case = _case(stack)
+    status = {e["pres_ex_id"]: e["status"] for e in case["exchanges"]}
+    assert status == {lost: "superseded", again["pres_ex_id"]: "processed"}, status
+    assert [d["pres_ex_id"] for d in case["decisions"]] == [again["pres_ex_id"]], case
+    assert case["decisions"][0]["proof_outcome"] == "verified", case["decisions"]
+    # Asking again while nothing is unanswered closes nothing.
+    third = stack.agency.json("verifier", "recheck", "--case", f"C-{stack.connection}",
+                              "--agency", "town")
+    assert third["superseded"] == [], third
