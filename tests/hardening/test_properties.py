@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssi_wallet.errors import SsiWalletError
+from tests.plugins.income import INCOME_RAW
 from tests.plugins.ledger import WRITE_TYPES
 
 SETTINGS = settings(
@@ -112,17 +113,7 @@ def income_type():
     return load_credential_type(root / "examples" / "credentials" / "income-statement.yaml")
 
 
-COLUMNS = [
-    "connection_id",
-    "row_id",
-    "month",
-    "net_income_cents",
-    "gross_income_cents",
-    "employer_name",
-    "employee_ref",
-    "issue_date",
-    "valid_until",
-]
+COLUMNS = ["connection_id", "row_id", *INCOME_RAW]  # a batch file's header
 cells = st.one_of(
     st.text(max_size=15),
     st.sampled_from(
