@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aries_cloudagent.config.injection_context import InjectionContext
 
-from ssi_wallet.acapy_plugin import consent, history, notices, stranded
+from ssi_wallet.acapy_plugin import consent, history, notices, received, stranded
 
 
 async def setup(context: InjectionContext) -> None:
@@ -22,3 +22,4 @@ async def setup(context: InjectionContext) -> None:
     consent.subscribe(context)
     notices.subscribe(context)
     stranded.subscribe(context)
+    received.subscribe(context)

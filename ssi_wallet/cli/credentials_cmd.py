@@ -15,16 +15,22 @@ from ssi_wallet.cli.output import JsonOpt, YesOpt, confirm, emit, table
 from ssi_wallet.encoding import display
 
 app = typer.Typer(help="List, show, check and delete credentials.")
+SHOWN = 50  # credentials shown on screen by default
 
 
 @app.command("list")
 def list_(
-    limit: int = typer.Option(50, "--limit", min=1, help="Show the newest N."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1,
+        help=f"Show the newest N (default: {SHOWN} on screen, every one with --json)."),
     all_: bool = typer.Option(False, "--all", help="Show every credential (slow for a "
                               "wallet of thousands)."),
     json_out: JsonOpt = False,
 ) -> None:
-    """List credentials, newest first (the newest 50 unless --limit or --all).
+    """List credentials, newest first.
+
+    On screen the newest 50 unless --limit or --all; --json gives every credential
+    unless --limit, so scripts never see a silently cut list.
 
     Example: ssi-wallet credentials list --limit 10 --json
     """
@@ -32,7 +38,9 @@ def list_(
     from ssi_wallet.holder.credentials import credentials_page, list_credentials
 
     client = holder_client()
-    if all_:
+    if limit is None and not json_out:
+        limit = SHOWN
+    if all_ or limit is None:
         creds = list_credentials(client)
         total = len(creds)
     else:
