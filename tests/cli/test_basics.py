@@ -15,19 +15,25 @@ from ssi_wallet.files import write_json, write_secret
 HEAVY = ("aries_cloudagent", "indy_vdr", "zmq", "aries_askar", "anoncreds", "indy_credx")
 
 
-def test_help_does_not_import_agent_or_ledger_libraries() -> None:
+def _help_in_a_fresh_process(*args: str) -> tuple[list[str], str]:
+    """`ssi-wallet ARGS --help` in a new interpreter: the HEAVY modules it imported, and
+    what it printed."""
     probe = (
         "import sys, json\n"
-        "sys.argv = ['ssi-wallet', '--help']\n"
+        f"sys.argv = ['ssi-wallet', *{args!r}, '--help']\n"
         "from ssi_wallet.cli.main import run\n"
         "try:\n    run()\nexcept SystemExit:\n    pass\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=60)
-    loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+    return json.loads(proc.stderr.strip().splitlines()[-1]), proc.stdout
+
+
+def test_help_does_not_import_agent_or_ledger_libraries() -> None:
+    loaded, shown = _help_in_a_fresh_process()
     assert loaded == [], f"--help imported {loaded}"
-    assert "Usage" in proc.stdout
+    assert "Usage" in shown
 
 
 def test_every_registered_group_help_stays_light() -> None:
@@ -36,16 +42,7 @@ def test_every_registered_group_help_stays_light() -> None:
     groups = [name for name, entry in COMMANDS.items() if entry.target.endswith(":app")]
     assert "config" in groups
     for group in groups:
-        probe = (
-            "import sys, json\n"
-            f"sys.argv = ['ssi-wallet', {group!r}, '--help']\n"
-            "from ssi_wallet.cli.main import run\n"
-            "try:\n    run()\nexcept SystemExit:\n    pass\n"
-            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
-        )
-        proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                              timeout=60)
-        loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+        loaded, _ = _help_in_a_fresh_process(group)
         assert loaded == [], f"{group} --help imported {loaded}"
 
 
