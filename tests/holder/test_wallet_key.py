@@ -521,19 +521,29 @@ def test_keyring_rekey_survives_a_crash(
     assert entries(use_secret_service, wallet_dir) == {"": key}
 
 
-def test_passphrase_change_survives_a_crash_after_the_store(
-    no_secret_service, tmp_path: Path, monkeypatch
-) -> None:
+def crash_passphrase_change(
+    point: str, tmp_path: Path, monkeypatch, label: str
+) -> tuple[Path, str, str]:
+    """A passphrase wallet whose change to NEW_PASS crashes at ``point``: (its directory,
+    its store's URI, its old key)."""
     wallet_dir = tmp_path / "wallet"
     monkeypatch.setenv("SSI_WALLET_PASSPHRASE", PASS)
-    old, _, _ = wk.create_wallet_key(wallet_dir, "citizen-17")
+    old, _, _ = wk.create_wallet_key(wallet_dir, label)
     uri = store_uri(tmp_path)
     provision(uri, old)
     env = child_env(
         {"SSI_WALLET_PASSPHRASE": PASS, "SSI_WALLET_NEW_PASSPHRASE": NEW_PASS},
         base=dict(os.environ),
     )
-    crash_rekey("after-store", wallet_dir, uri, "passphrase", env)
+    crash_rekey(point, wallet_dir, uri, "passphrase", env)
+    return wallet_dir, uri, old
+
+
+def test_passphrase_change_survives_a_crash_after_the_store(
+    no_secret_service, tmp_path: Path, monkeypatch
+) -> None:
+    wallet_dir, uri, old = crash_passphrase_change("after-store", tmp_path, monkeypatch,
+                                                   "citizen-17")
     assert not wk.key_opens_store(uri, old)
 
     with pytest.raises(SecretError) as err:  # the old passphrase: told to use the new one
@@ -548,16 +558,8 @@ def test_passphrase_change_survives_a_crash_after_the_store(
 def test_passphrase_change_survives_a_crash_before_the_store(
     no_secret_service, tmp_path: Path, monkeypatch
 ) -> None:
-    wallet_dir = tmp_path / "wallet"
-    monkeypatch.setenv("SSI_WALLET_PASSPHRASE", PASS)
-    old, _, _ = wk.create_wallet_key(wallet_dir, "citizen-18")
-    uri = store_uri(tmp_path)
-    provision(uri, old)
-    env = child_env(
-        {"SSI_WALLET_PASSPHRASE": PASS, "SSI_WALLET_NEW_PASSPHRASE": NEW_PASS},
-        base=dict(os.environ),
-    )
-    crash_rekey("before-store", wallet_dir, uri, "passphrase", env)
+    wallet_dir, _, old = crash_passphrase_change("before-store", tmp_path, monkeypatch,
+                                                 "citizen-18")
 
     monkeypatch.setenv("SSI_WALLET_PASSPHRASE", NEW_PASS)
     with pytest.raises(SecretError) as err:
