@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ssi_wallet.agent.spec import UNUSED_PLUGINS as SPEC_UNUSED_PLUGINS
+from ssi_wallet.agent.spec import blocked_plugins
 from ssi_wallet.config import data_home
 from ssi_wallet.errors import (
     InvalidInputError,
@@ -52,13 +54,9 @@ AGENCY_FLAGS = (
     "--notify-revocation",
     "--auto-verify-presentation",
 )
-#: ACA-Py plugins an agency never uses (menus, introductions, DID rotation, mediation,
-#: endorser transactions, JSON-LD credentials and signing, holding credentials): not
-#: loading them saves ~0.3 s of CPU per agent start (of ~2.5 s).
-UNUSED_PLUGINS = tuple(f"aries_cloudagent.{name}" for name in (
-    "protocols.actionmenu", "protocols.introduction", "protocols.did_rotate",
-    "protocols.coordinate_mediation", "protocols.endorse_transaction", "vc",
-    "messaging.jsonld", "holder"))
+#: ACA-Py plugins an agency never uses: those no agent of ours uses, and holding
+#: credentials (`spec.UNUSED_PLUGINS`).
+UNUSED_PLUGINS = (*SPEC_UNUSED_PLUGINS, "aries_cloudagent.holder")
 PG_PASSWORD_ENV = "SSI_WALLET_PG_PASSWORD"
 _PATH_KEYS = ("credential_types", "policies")
 
@@ -412,18 +410,11 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
                 webhook_urls=tuple(webhooks),
                 tails_server_base_url=tails,
                 tails_server_upload_url=tails,
-                flags=(*AGENCY_FLAGS, *_blocked(UNUSED_PLUGINS, extra), *extra),
+                flags=(*AGENCY_FLAGS, *blocked_plugins(UNUSED_PLUGINS, extra), *extra),
                 storage=storage,
             )
         )
     return specs
-
-
-def _blocked(plugins: tuple[str, ...], extra: list[str]) -> list[str]:
-    """`--block-plugin` for each of `plugins` the agency's own flags do not load."""
-    wanted = {extra[i + 1] for i, flag in enumerate(extra[:-1]) if flag == "--plugin"}
-    return [arg for name in plugins if name not in wanted
-            for arg in ("--block-plugin", name)]
 
 
 # ------------------------------------------------------------------ start / stop / status
