@@ -28,6 +28,31 @@ def sign(req: Any, *signers: Any) -> Any:
     return req
 
 
+def nym_request(author: Any, target: Any, role: str | None = None,
+                abbreviated: bool = False) -> Any:
+    """A NYM for ``target`` (with its full or abbreviated verkey), signed by ``author``."""
+    from indy_vdr import ledger as vl
+
+    verkey = target.abbreviated_verkey if abbreviated else target.verkey
+    return sign(vl.build_nym_request(author.did, target.did, verkey, None, role), author)
+
+
+def cred_def_request(issuer: Any, schema_seq: int | str, tag: str) -> Any:
+    """A signed CLAIM_DEF for the schema at ``schema_seq``, with a stand-in key: enough
+    for the ledger, which checks who writes it and what it points at, not the key."""
+    from indy_vdr import ledger as vl
+
+    cred_def = {
+        "ver": "1.0",
+        "id": f"{issuer.did}:3:CL:{schema_seq}:{tag}",
+        "schemaId": str(schema_seq),
+        "type": "CL",
+        "tag": tag,
+        "value": {"primary": {"n": "1"}},
+    }
+    return sign(vl.build_cred_def_request(issuer.did, cred_def), issuer)
+
+
 async def submit(pool: Any, req: Any) -> dict:
     return await pool.submit_request(req)
 

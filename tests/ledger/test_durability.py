@@ -19,7 +19,7 @@ from ssi_wallet.ledger.client import NodeClient
 from ssi_wallet.ledger.keys import KeyPair
 from ssi_wallet.ledger.merkle import MerkleTree
 from ssi_wallet.ledger.storage import list_txns
-from tests.ledger.conftest import run, sign, submit
+from tests.ledger.conftest import nym_request, run, sign, submit
 
 
 def _domain_status(led) -> dict:
@@ -45,10 +45,7 @@ def test_restart_keeps_everything(ledger_factory):
 
     async def write():
         pool = await open_pool(transactions_path=led.genesis_path)
-        await submit(
-            pool,
-            sign(vl.build_nym_request(trustee.did, kp.did, kp.verkey, None, "ENDORSER"), trustee),
-        )
+        await submit(pool, nym_request(trustee, kp, "ENDORSER"))
         schema = {
             "ver": "1.0",
             "id": f"{kp.did}:2:s:1.0",

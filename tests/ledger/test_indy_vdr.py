@@ -12,16 +12,13 @@ from indy_vdr import open_pool
 from ssi_wallet.ledger.canonical import leaf_bytes
 from ssi_wallet.ledger.keys import KeyPair
 from ssi_wallet.ledger.merkle import verify_audit_path
-from tests.ledger.conftest import refused, run, sign, submit
+from tests.ledger.conftest import cred_def_request, nym_request, refused, run, sign, submit
 
 
 def _nym(
     pool, author: KeyPair, target: KeyPair, role: str | None, abbreviated: bool = False
 ) -> dict:
-    verkey = target.abbreviated_verkey if abbreviated else target.verkey
-    return run(
-        submit(pool, sign(vl.build_nym_request(author.did, target.did, verkey, None, role), author))
-    )
+    return run(submit(pool, nym_request(author, target, role, abbreviated)))
 
 
 def test_pool_opens_and_reports_genesis(any_ledger):
@@ -47,15 +44,7 @@ def test_every_write_and_read(any_ledger):
     async def go():
         pool = await open_pool(transactions_path=any_ledger.genesis_path)
         # NYM with an abbreviated verkey, GET_NYM
-        r = await submit(
-            pool,
-            sign(
-                vl.build_nym_request(
-                    trustee.did, issuer.did, issuer.abbreviated_verkey, None, "ENDORSER"
-                ),
-                trustee,
-            ),
-        )
+        r = await submit(pool, nym_request(trustee, issuer, "ENDORSER", abbreviated=True))
         assert r["txnMetadata"]["seqNo"] > 1 and r["txn"]["metadata"]["from"] == trustee.did
         got = await submit(pool, vl.build_get_nym_request(None, issuer.did))
         nym = json.loads(got["data"])
@@ -208,24 +197,9 @@ def test_refusals(any_ledger):
 
     async def go():
         pool = await open_pool(transactions_path=any_ledger.genesis_path)
-        await submit(
-            pool,
-            sign(
-                vl.build_nym_request(trustee.did, issuer.did, issuer.verkey, None, "ENDORSER"),
-                trustee,
-            ),
-        )
-        await submit(
-            pool,
-            sign(
-                vl.build_nym_request(trustee.did, stranger.did, stranger.verkey, None, "ENDORSER"),
-                trustee,
-            ),
-        )
-        await submit(
-            pool,
-            sign(vl.build_nym_request(trustee.did, nobody.did, nobody.verkey, None, None), trustee),
-        )
+        await submit(pool, nym_request(trustee, issuer, "ENDORSER"))
+        await submit(pool, nym_request(trustee, stranger, "ENDORSER"))
+        await submit(pool, nym_request(trustee, nobody))
 
         # unsigned write
         reason = await refused(
@@ -237,24 +211,16 @@ def test_refusals(any_ledger):
         req.set_signature(other.sign(req.signature_input))
         assert "insufficient number of valid signatures" in await refused(pool, req)
         # unknown signer
-        req = sign(vl.build_nym_request(other.did, other.did, other.verkey, None, None), other)
+        req = nym_request(other, other)
         assert f"verkey for {other.did} cannot be found" in await refused(pool, req)
         # a DID without a role may not create DIDs, nor a trustee
-        reason = await refused(
-            pool,
-            sign(vl.build_nym_request(nobody.did, other.did, other.verkey, None, None), nobody),
-        )
+        reason = await refused(pool, nym_request(nobody, other))
         assert (
             "Rule for this action is: 1 TRUSTEE signature is required"
             " OR 1 STEWARD signature is required"
             " OR 1 ENDORSER signature is required" in reason
         )
-        reason = await refused(
-            pool,
-            sign(
-                vl.build_nym_request(issuer.did, other.did, other.verkey, None, "TRUSTEE"), issuer
-            ),
-        )
+        reason = await refused(pool, nym_request(issuer, other, "TRUSTEE"))
         assert "Not enough TRUSTEE signatures" in reason
         # a DID without a role may not write a schema...
         name = f"s{time.time_ns()}"
@@ -290,23 +256,7 @@ def test_refusals(any_ledger):
         # revocation: only the credential definition's owner
         seq = r["txnMetadata"]["seqNo"]
         cdid = f"{issuer.did}:3:CL:{seq}:t"
-        await submit(
-            pool,
-            sign(
-                vl.build_cred_def_request(
-                    issuer.did,
-                    {
-                        "ver": "1.0",
-                        "id": cdid,
-                        "schemaId": str(seq),
-                        "type": "CL",
-                        "tag": "t",
-                        "value": {"primary": {"n": "1"}},
-                    },
-                ),
-                issuer,
-            ),
-        )
+        await submit(pool, cred_def_request(issuer, seq, "t"))
         rev_value = {
             "issuanceType": "ISSUANCE_BY_DEFAULT",
             "maxCredNum": 5,
@@ -342,23 +292,7 @@ def test_refusals(any_ledger):
             sign(vl.build_revoc_reg_entry_request(issuer.did, rrid, "CL_ACCUM", entry), issuer),
         )
         # claim def pointing at something that is not a schema
-        reason = await refused(
-            pool,
-            sign(
-                vl.build_cred_def_request(
-                    issuer.did,
-                    {
-                        "ver": "1.0",
-                        "id": f"{issuer.did}:3:CL:1:t",
-                        "schemaId": "1",
-                        "type": "CL",
-                        "tag": "t",
-                        "value": {"primary": {"n": "1"}},
-                    },
-                ),
-                issuer,
-            ),
-        )
+        reason = await refused(pool, cred_def_request(issuer, 1, "t"))
         assert "Mentioned seqNo (1) isn't seqNo of the schema." in reason
         # an unknown request type
         reason = await refused(

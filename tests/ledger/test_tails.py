@@ -12,7 +12,7 @@ from indy_vdr import ledger as vl
 from indy_vdr import open_pool
 
 from ssi_wallet.ledger.keys import KeyPair
-from tests.ledger.conftest import run, sign, submit
+from tests.ledger.conftest import cred_def_request, nym_request, run, sign, submit
 
 
 def _registry(led, tails: bytes) -> str:
@@ -21,13 +21,7 @@ def _registry(led, tails: bytes) -> str:
 
     async def go():
         pool = await open_pool(transactions_path=led.genesis_path)
-        await submit(
-            pool,
-            sign(
-                vl.build_nym_request(trustee.did, issuer.did, issuer.verkey, None, "ENDORSER"),
-                trustee,
-            ),
-        )
+        await submit(pool, nym_request(trustee, issuer, "ENDORSER"))
         name = f"t{time.time_ns()}"
         r = await submit(
             pool,
@@ -48,23 +42,7 @@ def _registry(led, tails: bytes) -> str:
         )
         seq = r["txnMetadata"]["seqNo"]
         cdid = f"{issuer.did}:3:CL:{seq}:default"
-        await submit(
-            pool,
-            sign(
-                vl.build_cred_def_request(
-                    issuer.did,
-                    {
-                        "ver": "1.0",
-                        "id": cdid,
-                        "schemaId": str(seq),
-                        "type": "CL",
-                        "tag": "default",
-                        "value": {"primary": {"n": "1"}},
-                    },
-                ),
-                issuer,
-            ),
-        )
+        await submit(pool, cred_def_request(issuer, seq, "default"))
         rrid = f"{issuer.did}:4:{cdid}:CL_ACCUM:0"
         await submit(
             pool,
