@@ -455,14 +455,17 @@ def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None 
     store.release_abandoned_actions()
     outcomes = []
     open_ids = [e.pres_ex_id for e in store.open_exchanges()]
-    if open_ids:
-        verify_stalled(client, set(open_ids))
     if len(open_ids) > CATCH_UP_BY_ID:
         finished = set()
         for state in FINAL_STATES:
             records = client.get(RECORDS, params={"state": state, "role": "verifier"}) or {}
             finished |= {r.get("pres_ex_id") for r in records.get("results") or []}
+        received = client.get(RECORDS, params={"state": "presentation-received",
+                                               "role": "verifier"}) or {}
+        finished |= set(verify_stalled(client, received.get("results") or [], set(open_ids)))
         open_ids = [i for i in open_ids if i in finished]
+    else:
+        verify_stalled(client, _records_by_id(client, open_ids), set(open_ids))
     for pres_ex_id in open_ids:
         try:
             outcome = process_exchange(config, client, pres_ex_id, store=store)
@@ -474,18 +477,18 @@ def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None 
     return outcomes
 
 
-def verify_stalled(client: AdminClient, open_ids: set[str], *,
-                   idle_seconds: float = STALLED_AFTER) -> list[str]:
+def verify_stalled(client: AdminClient, records: list[dict[str, Any]], open_ids: set[str],
+                   *, idle_seconds: float = STALLED_AFTER) -> list[str]:
     """Verify the presentations our agent received but never verified. ACA-Py verifies
     on receipt, in memory: an agent killed in between keeps the record at
-    presentation-received for good (found by the crash runs). Only records idle for
-    `idle_seconds`, so a verification under way is not raced. Such records are few
-    (normally they last a moment), so listing them is cheap."""
-    records = client.get(RECORDS, params={"state": "presentation-received",
-                                          "role": "verifier"}) or {}
+    presentation-received for good (found by the crash runs). Of `records`, those of
+    open exchanges in that state and idle for `idle_seconds`, so a verification under
+    way is not raced."""
     now = dt.datetime.now(dt.UTC)
     verified = []
-    for record in records.get("results") or []:
+    for record in records:
+        if record.get("state") != "presentation-received":
+            continue
         pres_ex_id = record.get("pres_ex_id")
         try:
             idle = (now - dt.datetime.fromisoformat(record["updated_at"])).total_seconds()
@@ -501,6 +504,17 @@ def verify_stalled(client: AdminClient, open_ids: set[str], *,
         log.info("verified stalled presentation %s (its agent had stopped)", pres_ex_id)
         verified.append(pres_ex_id)
     return verified
+
+
+def _records_by_id(client: AdminClient, pres_ex_ids: list[str]) -> list[dict[str, Any]]:
+    """The agent's records of these exchanges (those it still has)."""
+    found = []
+    for pres_ex_id in pres_ex_ids:
+        try:
+            found.append(client.get(f"{RECORDS}/{pres_ex_id}"))
+        except NotFoundError:
+            continue
+    return found
 
 
 # ------------------------------------------------------------------ re-checks
