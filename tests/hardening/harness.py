@@ -1,10 +1,11 @@
-"""A whole small deployment for the soak, crash and secrets runs, all real processes:
-an embedded ledger (1 node), one project agency (issuer + verifier, ACA-Py under our
+"""A whole small deployment for the crash and secrets runs, all real processes: an
+embedded ledger (1 node), one project agency (issuer + verifier, ACA-Py under our
 supervisor) and one citizen wallet (our CLI and its ACA-Py agent), connected.
 
-Used by `scripts/soak.py`, `scripts/crash_runs.py` and the bounded crash test. Every
-step goes through the real CLI (`python -m ssi_wallet`), except reading an agent's
-records, which uses its admin API with the key from its 0600 runtime file.
+Used by `scripts/crash_runs.py` and the hardening tests (the soak runs the benchmark's
+setup, `bench/ours.py`). Every step goes through the real CLI (`python -m ssi_wallet`),
+except reading an agent's records, which uses its admin API with the key from its 0600
+runtime file.
 """
 
 from __future__ import annotations
@@ -60,16 +61,6 @@ class Home(CliHome):
 def eventually(probe: Callable[[], Any], timeout: float = 90.0, interval: float = 0.3) -> Any:
     """The shared wait, failing with StepFailed (what `scripts/crash_runs.py` catches)."""
     return _eventually(probe, timeout, interval, error=StepFailed)
-
-
-def rss_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 class Stack:
@@ -258,37 +249,3 @@ class Stack:
 
     def issuer_record(self, cred_ex_id: str) -> dict[str, Any]:
         return self.agency_admin("GET", f"/issue-credential-2.0/records/{cred_ex_id}")
-
-    def iteration(self, number: int) -> dict[str, float]:
-        """One full iteration: issue (offered, accepted, stored) and a 1-predicate proof
-        (requested, presented, verified). Returns its step times in seconds."""
-        times: dict[str, float] = {}
-        start = time.monotonic()
-        ref = f"soak-{number}"
-        cred_ex_id = self.offer(ref)
-        offer = self.wallet_offer()
-        self.wallet.json("offers", "accept", offer["id"])
-        if len(self.credentials_with(ref)) != 1:
-            raise StepFailed(f"iteration {number}: credential not stored exactly once")
-        eventually(
-            lambda: (
-                self.issuer_record(cred_ex_id)["cred_ex_record"]["state"]
-                in ("done", "credential-issued")
-            )
-        )
-        times["issue"] = time.monotonic() - start
-        start = time.monotonic()
-        pres_ex_id = self.request()
-        request = self.wallet_request()
-        self.wallet.json("requests", "present", request["id"], "--yes")
-        record = eventually(
-            lambda: (lambda r: r if r["state"] in ("done", "abandoned") else None)(
-                self.verifier_record(pres_ex_id)
-            )
-        )
-        if record["state"] != "done" or record.get("verified") != "true":
-            raise StepFailed(
-                f"iteration {number}: proof {record['state']} verified={record.get('verified')}"
-            )
-        times["proof"] = time.monotonic() - start
-        return times
