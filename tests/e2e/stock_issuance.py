@@ -4,13 +4,38 @@ their admin APIs, configured by the tests (not by project code)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tests.plugins.stock_agents import StockAgent
+from tests.plugins.homes import CliHome
+from tests.plugins.income import INCOME_RAW
+from tests.plugins.ledger import RunningLedger, new_identity
+from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
 
-INCOME_ATTRS = ["month", "net_income_cents", "gross_income_cents", "employer_name",
-                "employee_ref", "issue_date", "valid_until"]
+INCOME_ATTRS = list(INCOME_RAW)
+
+
+@contextmanager
+def issuer_and_verifier(ledger: RunningLedger, root: Path,
+                        verifier_label: str) -> Iterator[dict[str, StockAgent]]:
+    """A stock issuer ("RideCo Payroll", a fresh DID registered as endorser, the ledger's
+    tails server) and a stock verifier, both stopped afterwards."""
+    issuer_id = new_identity("ENDORSER")
+    ledger.service.register(issuer_id.did, issuer_id.verkey, "ENDORSER")
+    started: dict[str, StockAgent] = {}
+    try:
+        started["issuer"] = start_stock_agent(root / "issuer", AgentConfig(
+            role="issuer", label="RideCo Payroll", genesis_path=ledger.genesis_path,
+            seed=issuer_id.seed, tails_server_url=ledger.tails_server_url))
+        started["verifier"] = start_stock_agent(root / "verifier", AgentConfig(
+            role="verifier", label=verifier_label, genesis_path=ledger.genesis_path))
+        yield started
+    finally:
+        for agent in started.values():
+            agent.stop()
 
 
 @dataclass
@@ -68,6 +93,14 @@ def connection_for(agent: StockAgent, invi_msg_id: str) -> str:
     return agent.admin.wait_for(probe, timeout=30)
 
 
+def connect_wallet(agent: StockAgent, wallet: CliHome, label: str) -> tuple[dict, str]:
+    """The citizen's wallet connects to a stock agent's invitation: what `connect`
+    answered, and the agent's connection id once active."""
+    url, invi_msg_id = invitation_url(agent, label)
+    connected = wallet.json("connect", url)
+    return connected, connection_for(agent, invi_msg_id)
+
+
 def offer_income(issuer: IssuerSetup, connection_id: str, values: dict[str, str]) -> str:
     record = issuer.agent.admin.post("/issue-credential-2.0/send-offer", {
         "connection_id": connection_id,
@@ -94,6 +127,11 @@ def request_proof(verifier: StockAgent, connection_id: str, *,
     }
     if non_revoked:
         indy["non_revoked"] = {"from": now, "to": now}
+    return send_proof_request(verifier, connection_id, indy)
+
+
+def send_proof_request(verifier: StockAgent, connection_id: str, indy: dict[str, Any]) -> str:
+    """The stock verifier sends an indy proof request (verified on arrival, record kept)."""
     record = verifier.admin.post("/present-proof-2.0/send-request", {
         "connection_id": connection_id, "auto_verify": True, "auto_remove": False,
         "presentation_request": {"indy": indy},

@@ -13,8 +13,8 @@ import pytest
 
 from tests.e2e.stock_issuance import (
     IssuerSetup,
-    connection_for,
-    invitation_url,
+    connect_wallet,
+    issuer_and_verifier,
     offer_income,
     publish_income_statement,
     request_proof,
@@ -22,8 +22,8 @@ from tests.e2e.stock_issuance import (
 )
 from tests.plugins.homes import CliHome, use_ledger
 from tests.plugins.income import INCOME_RAW as OCTOBER
-from tests.plugins.ledger import RunningLedger, new_identity
-from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
+from tests.plugins.ledger import RunningLedger
+from tests.plugins.stock_agents import StockAgent
 from tests.plugins.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -40,21 +40,9 @@ class Wallet(CliHome):
 @pytest.fixture(scope="module")
 def agents(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[dict[str, StockAgent]]:
-    root = tmp_path_factory.mktemp("stock")
-    issuer_id = new_identity("ENDORSER")
-    ledger.service.register(issuer_id.did, issuer_id.verkey, "ENDORSER")
-    started: dict[str, StockAgent] = {}
-    try:
-        started["issuer"] = start_stock_agent(root / "issuer", AgentConfig(
-            role="issuer", label="RideCo Payroll", genesis_path=ledger.genesis_path,
-            seed=issuer_id.seed, tails_server_url=ledger.tails_server_url))
-        started["verifier"] = start_stock_agent(root / "verifier", AgentConfig(
-            role="verifier", label="Municipality of Eindhoven",
-            genesis_path=ledger.genesis_path))
+    with issuer_and_verifier(ledger, tmp_path_factory.mktemp("stock"),
+                             "Municipality of Eindhoven") as started:
         yield started
-    finally:
-        for agent in started.values():
-            agent.stop()
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +64,11 @@ def wallet(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> I
 def connections(agents: dict[str, StockAgent], wallet: Wallet) -> dict[str, dict[str, str]]:
     ids: dict[str, dict[str, str]] = {}
     for role in ("issuer", "verifier"):
-        url, invi_msg_id = invitation_url(agents[role], agents[role].config.label or role)
-        connected = wallet.json("connect", url)
+        connected, agent_side = connect_wallet(agents[role], wallet,
+                                               agents[role].config.label or role)
         assert connected["state"] in ("active", "completed")
         assert connected["their_label"] == agents[role].config.label
-        ids[role] = {"holder": connected["connection_id"],
-                     "agent": connection_for(agents[role], invi_msg_id)}
+        ids[role] = {"holder": connected["connection_id"], "agent": agent_side}
     return ids
 
 
@@ -102,6 +89,12 @@ def credential_id(issuer: IssuerSetup, wallet: Wallet,
     return accepted["credential_id"]
 
 
+def _income_below_1500(issuer: IssuerSetup) -> dict:
+    """The predicate-only request: net income below EUR 1,500.00, nothing revealed."""
+    return {"income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
+                       "restrictions": [{"cred_def_id": issuer.cred_def_id}]}}
+
+
 def test_offer_accepted_and_listed_with_the_right_values(credential_id: str,
                                                          issuer: IssuerSetup,
                                                          wallet: Wallet) -> None:
@@ -116,9 +109,8 @@ def test_offer_accepted_and_listed_with_the_right_values(credential_id: str,
 def test_predicate_only_proof_reveals_nothing(agents, issuer, wallet, connections,
                                               credential_id) -> None:
     verifier = agents["verifier"]
-    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], predicates={
-        "income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
-                   "restrictions": [{"cred_def_id": issuer.cred_def_id}]}})
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"],
+                               predicates=_income_below_1500(issuer))
     request_id = _open_request(wallet)
     preview = wallet.json("requests", "show", request_id)
     assert preview["ready"] is True
@@ -240,9 +232,8 @@ def test_revocation_is_seen_and_never_used_silently(agents, issuer, wallet, conn
     assert [(s["id"], s["revoked"], s["valid"]) for s in statuses] == [
         (credential_id, True, False)]
     time.sleep(1)  # the request's non-revocation time must be after the revocation
-    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"], predicates={
-        "income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
-                   "restrictions": [{"cred_def_id": issuer.cred_def_id}]}})
+    pres_ex_id = request_proof(verifier, connections["verifier"]["agent"],
+                               predicates=_income_below_1500(issuer))
     request_id = _open_request(wallet)
     preview = wallet.json("requests", "show", request_id)
     assert preview["ready"] is False

@@ -31,16 +31,16 @@ from typing import Any
 import pytest
 
 from tests.e2e.stock_issuance import (
-    connection_for,
-    invitation_url,
+    connect_wallet,
+    issuer_and_verifier,
     offer_income,
     publish_income_statement,
+    send_proof_request,
     wait_verifier_state,
 )
 from tests.plugins.homes import CliHome, use_ledger
 from tests.plugins.income import INCOME_RAW as OCTOBER
-from tests.plugins.ledger import RunningLedger, new_identity
-from tests.plugins.stock_agents import AgentConfig, StockAgent, start_stock_agent
+from tests.plugins.ledger import RunningLedger
 from tests.plugins.waiting import eventually as _eventually
 
 pytestmark = pytest.mark.slow
@@ -55,57 +55,38 @@ class Wallet(CliHome):
 @pytest.fixture(scope="module")
 def setup(ledger: RunningLedger, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("tamper")
-    issuer_id = new_identity("ENDORSER")
-    ledger.service.register(issuer_id.did, issuer_id.verkey, "ENDORSER")
-    agents: dict[str, StockAgent] = {}
     wallet = Wallet(root / "citizen")
     wallet.path.mkdir(mode=0o700)
-    try:
-        agents["issuer"] = start_stock_agent(
-            root / "issuer",
-            AgentConfig(
-                role="issuer",
-                label="RideCo Payroll",
-                genesis_path=ledger.genesis_path,
-                seed=issuer_id.seed,
-                tails_server_url=ledger.tails_server_url,
-            ),
-        )
-        agents["verifier"] = start_stock_agent(
-            root / "verifier",
-            AgentConfig(role="verifier", label="Municipality", genesis_path=ledger.genesis_path),
-        )
-        issuer = publish_income_statement(agents["issuer"], revocable=True)
-        other = agents["issuer"].admin.post(
-            "/credential-definitions",
-            {"schema_id": issuer.schema_id, "tag": "other", "support_revocation": False},
-            timeout=120,
-        )
-        other_cred_def = (
-            other.get("credential_definition_id") or other["sent"]["credential_definition_id"]
-        )
-        use_ledger(wallet, ledger)
-        wallet.json("init", "--label", "Jan", "--no-keyring")
-        conns = {}
-        for role in ("issuer", "verifier"):
-            url, invi = invitation_url(agents[role], role)
-            holder_side = wallet.json("connect", url)["connection_id"]
-            conns[role] = {"holder": holder_side, "agent": connection_for(agents[role], invi)}
-        offer_income(issuer, conns["issuer"]["agent"], OCTOBER)
-        offer = _eventually(lambda: wallet.json("offers", "list"))[0]
-        cred_id = wallet.json("offers", "accept", offer["id"])["credential_id"]
-        yield {
-            "agents": agents,
-            "wallet": wallet,
-            "issuer": issuer,
-            "conns": conns,
-            "other_cred_def": other_cred_def,
-            "cred_id": cred_id,
-        }
-    finally:
-        wallet("agent", "stop")
-        for agent in agents.values():
-            agent.stop()
+    with issuer_and_verifier(ledger, root, "Municipality") as agents:
+        try:
+            issuer = publish_income_statement(agents["issuer"], revocable=True)
+            other = agents["issuer"].admin.post(
+                "/credential-definitions",
+                {"schema_id": issuer.schema_id, "tag": "other", "support_revocation": False},
+                timeout=120,
+            )
+            other_cred_def = (
+                other.get("credential_definition_id") or other["sent"]["credential_definition_id"]
+            )
+            use_ledger(wallet, ledger)
+            wallet.json("init", "--label", "Jan", "--no-keyring")
+            conns = {}
+            for role in ("issuer", "verifier"):
+                connected, agent_side = connect_wallet(agents[role], wallet, role)
+                conns[role] = {"holder": connected["connection_id"], "agent": agent_side}
+            offer_income(issuer, conns["issuer"]["agent"], OCTOBER)
+            offer = _eventually(lambda: wallet.json("offers", "list"))[0]
+            cred_id = wallet.json("offers", "accept", offer["id"])["credential_id"]
+            yield {
+                "agents": agents,
+                "wallet": wallet,
+                "issuer": issuer,
+                "conns": conns,
+                "other_cred_def": other_cred_def,
+                "cred_id": cred_id,
+            }
+        finally:
+            wallet("agent", "stop")
 
 
 def _policy(cred_def_id: str, *, non_revoked: bool = False):
@@ -122,16 +103,7 @@ def _policy(cred_def_id: str, *, non_revoked: bool = False):
 def _present(setup: dict, request: dict[str, Any]) -> dict[str, Any]:
     """The stock verifier sends `request`; the citizen presents; the verifier's record."""
     verifier, wallet = setup["agents"]["verifier"], setup["wallet"]
-    record = verifier.admin.post(
-        "/present-proof-2.0/send-request",
-        {
-            "connection_id": setup["conns"]["verifier"]["agent"],
-            "auto_verify": True,
-            "auto_remove": False,
-            "presentation_request": {"indy": request},
-        },
-    )
-    pres_ex_id = record["pres_ex_id"]
+    pres_ex_id = send_proof_request(verifier, setup["conns"]["verifier"]["agent"], request)
     open_ = _eventually(lambda: wallet.json("requests", "list"))
     wallet.json("requests", "present", open_[0]["id"], "--yes")
     return wait_verifier_state(verifier, pres_ex_id, ("done", "abandoned"))
@@ -317,18 +289,10 @@ def test_proof_of_a_revoked_credential_is_rejected(setup, genuine) -> None:
     time.sleep(2)  # the revocation entry's timestamp must precede the request's interval
     request = build_request(strict, None).request
     verifier = setup["agents"]["verifier"]
-    record = verifier.admin.post(
-        "/present-proof-2.0/send-request",
-        {
-            "connection_id": setup["conns"]["verifier"]["agent"],
-            "auto_verify": True,
-            "auto_remove": False,
-            "presentation_request": {"indy": request},
-        },
-    )
+    pres_ex_id = send_proof_request(verifier, setup["conns"]["verifier"]["agent"], request)
     open_ = _eventually(
         lambda: (
-            [r for r in wallet.json("requests", "list") if r["id"] != record["pres_ex_id"]]
+            [r for r in wallet.json("requests", "list") if r["id"] != pres_ex_id]
             or wallet.json("requests", "list")
         )
     )

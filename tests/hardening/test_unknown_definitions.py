@@ -20,8 +20,7 @@ import pytest
 
 from tests.e2e.stock_issuance import (
     IssuerSetup,
-    connection_for,
-    invitation_url,
+    connect_wallet,
     offer_income,
     publish_income_statement,
 )
@@ -71,9 +70,7 @@ def world(session_ledger_factory, tmp_path_factory: pytest.TempPathFactory) -> I
         citizen.json("init", "--label", "Jan", "--no-keyring")
         connections = {}
         for name, agent in agents.items():
-            url, invi = invitation_url(agent, name)
-            citizen.json("connect", url)
-            connections[name] = connection_for(agent, invi)
+            connections[name] = connect_wallet(agent, citizen, name)[1]
         cred_ex_id = offer_income(issuers["foreign"], connections["foreign"], VALUES)
         offer = _wait(lambda: [o for o in citizen.json("offers", "list")
                                if o["cred_def_id"] == issuers["foreign"].cred_def_id])[0]
