@@ -126,7 +126,7 @@ def _mention_notices() -> None:
 
     count = read_count(data_home() / "holder")
     if count:
-        from ssi_wallet.cli.output import notice
+        from ssi_wallet.cli.output import plain_notice
 
-        notice(f"[bold cyan]You have {count} new notice{'s' if count > 1 else ''}: "
-               "see ssi-wallet inbox[/]")
+        plain_notice(f"You have {count} new notice{'s' if count > 1 else ''}: "
+                     "see ssi-wallet inbox")

@@ -87,6 +87,13 @@ def notice(message: str) -> None:
     err().print(message)
 
 
+def plain_notice(message: str) -> None:
+    """A notice without markup, on stderr, written without loading rich: for the line
+    any command may print before its own work (importing rich costs ~60 ms)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 def confirm(question: str, *, yes: bool) -> bool:
     """Ask before an irreversible step; `--yes` answers for scripts, no stdin means no."""
     if yes:
