@@ -25,7 +25,7 @@ import logging
 from typing import Any
 
 from aries_cloudagent.config.injection_context import InjectionContext
-from aries_cloudagent.core.event_bus import Event, EventBus
+from aries_cloudagent.core.event_bus import Event
 from aries_cloudagent.core.profile import Profile
 from aries_cloudagent.protocols.issue_credential.v2_0.manager import V20CredManager
 from aries_cloudagent.protocols.issue_credential.v2_0.messages.cred_format import V20CredFormat
@@ -36,22 +36,19 @@ from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import 
     V20CredExRecordIndy,
 )
 
-from ssi_wallet.acapy_plugin.stranded import STARTUP
+from ssi_wallet.acapy_plugin.startup import after_start, started_at
 
 LOGGER = logging.getLogger(__name__)
 CATEGORY = "credential"  # where ACA-Py's askar holder keeps AnonCreds credentials
-_started_at: dt.datetime | None = None
 
 
 def subscribe(context: InjectionContext) -> None:
-    global _started_at
-    _started_at = dt.datetime.now(dt.UTC)
-    context.inject(EventBus).subscribe(STARTUP, on_startup)
+    after_start(context, on_startup)
 
 
 async def on_startup(profile: Profile, event: Event) -> None:
     try:
-        for cred_ex_id, outcome in await finish_received(profile, _started_at):
+        for cred_ex_id, outcome in await finish_received(profile, started_at()):
             LOGGER.warning("ssi-wallet: credential exchange %s interrupted after the "
                            "credential arrived: %s", cred_ex_id, outcome)
     except Exception:  # recovery must never stop the agent

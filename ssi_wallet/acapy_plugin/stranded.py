@@ -15,24 +15,20 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
 from pathlib import Path
 
 from aries_cloudagent.config.injection_context import InjectionContext
-from aries_cloudagent.core.event_bus import Event, EventBus
+from aries_cloudagent.core.event_bus import Event
 from aries_cloudagent.core.profile import Profile
 
+from ssi_wallet.acapy_plugin.startup import after_start, started_at
 from ssi_wallet.acapy_plugin.worker import in_background
 
 LOGGER = logging.getLogger(__name__)
-STARTUP = re.compile(r"^acapy::core::startup$")
-_started_at: dt.datetime | None = None
 
 
 def subscribe(context: InjectionContext) -> None:
-    global _started_at
-    _started_at = dt.datetime.now(dt.UTC)
-    context.inject(EventBus).subscribe(STARTUP, on_startup)
+    after_start(context, on_startup)
 
 
 async def on_startup(profile: Profile, event: Event) -> None:
@@ -46,10 +42,10 @@ async def on_startup(profile: Profile, event: Event) -> None:
     except Exception:  # a bad setting must not stop the agent
         LOGGER.exception("ssi-wallet: exchanges settings unreadable; nothing abandoned")
         return
-    started_at = _started_at or dt.datetime.now(dt.UTC)
+    started = started_at()
     asyncio.get_running_loop().call_later(
         grace + 1.0,
-        lambda: in_background(profile, _resolve, grace, started_at,
+        lambda: in_background(profile, _resolve, grace, started,
                               what="abandoning exchanges stranded by a restart"))
 
 
