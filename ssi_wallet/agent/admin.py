@@ -128,9 +128,9 @@ class AdminClient:
         """Send on a pooled connection; one retry when a kept-alive one went stale."""
         for attempt in (1, 2):
             conn, reused = self._borrow()
+            if conn.sock is None:
+                self._connect(conn)
             try:
-                if conn.sock is None:
-                    conn.connect()
                 conn.sock.settimeout(timeout)
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
@@ -141,11 +141,6 @@ class AdminClient:
                     continue
                 raise ServiceError(f"{self.name}: {what} failed (connection closed by the "
                                    "agent)") from err
-            except ConnectionRefusedError as err:
-                conn.close()
-                raise ServiceError(
-                    f"{self.name} not running (admin API at {self.admin_url} refused the "
-                    "connection)", hint="start it with: ssi-wallet agent start") from err
             except TimeoutError as err:
                 conn.close()
                 raise ServiceError(f"{self.name} did not answer {what} in time") from err
@@ -159,6 +154,18 @@ class AdminClient:
                 self._give_back(conn)
             return response.status, response.reason or "", data
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _connect(self, conn: http.client.HTTPConnection) -> None:
+        """Open a new connection; any failure here means nothing listens (a dead agent's
+        port refuses, or resets a half-open connect)."""
+        try:
+            conn.connect()
+        except OSError as err:
+            conn.close()
+            raise ServiceError(
+                f"{self.name} not running (admin API at {self.admin_url} refused the "
+                f"connection: {type(err).__name__})",
+                hint="start it with: ssi-wallet agent start") from err
 
     def _borrow(self) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
