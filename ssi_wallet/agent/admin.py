@@ -139,8 +139,12 @@ class AdminClient:
                 conn.close()
                 if reused and attempt == 1:
                     continue
-                raise ServiceError(f"{self.name}: {what} failed (connection closed by the "
-                                   "agent)") from err
+                # A live agent never drops a fresh connection unanswered: what accepted
+                # it was a dying agent's socket.
+                raise ServiceError(
+                    f"{self.name} not running (admin API at {self.admin_url} closed the "
+                    f"connection during {what})",
+                    hint="start it with: ssi-wallet agent start") from err
             except TimeoutError as err:
                 conn.close()
                 raise ServiceError(f"{self.name} did not answer {what} in time") from err
