@@ -13,6 +13,17 @@ from typing import Any
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+# The income statement every benchmark issues (floor, stock and ours alike).
+INCOME_VALUES = {
+    "month": "202610",
+    "net_income_cents": "123400",
+    "gross_income_cents": "200000",
+    "employer_name": "RideCo",
+    "employee_ref": "E-1001",
+    "issue_date": "20261101",
+    "valid_until": "20271101",
+}
+
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)

@@ -15,18 +15,10 @@ import tempfile
 import time
 from typing import Any
 
-from bench.common import summary_ms
+from bench.common import INCOME_VALUES, summary_ms
 
 ISSUER = "did:bench:issuer"
-ATTRS = {
-    "month": "202610",
-    "net_income_cents": "123400",
-    "gross_income_cents": "200000",
-    "employer_name": "RideCo",
-    "employee_ref": "E-1001",
-    "issue_date": "20261101",
-    "valid_until": "20271101",
-}
+ATTRS = INCOME_VALUES
 STEPS = ("offer", "request", "issue", "process", "present", "verify")
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import INCOME_VALUES
 from bench.events import EventHub, on
 
 #: An exchange not finished after this many seconds counts as an error (a stalled
@@ -43,24 +44,8 @@ FLAGS = {
     "verifier": ("--auto-accept-requests", "--auto-verify-presentation"),
 }
 HANDSHAKES = ["https://didcomm.org/didexchange/1.0"]
-ATTRS = [
-    "month",
-    "net_income_cents",
-    "gross_income_cents",
-    "employer_name",
-    "employee_ref",
-    "issue_date",
-    "valid_until",
-]
-VALUES = {
-    "month": "202610",
-    "net_income_cents": "123400",
-    "gross_income_cents": "200000",
-    "employer_name": "RideCo",
-    "employee_ref": "E-1001",
-    "issue_date": "20261101",
-    "valid_until": "20271101",
-}
+ATTRS = list(INCOME_VALUES)
+VALUES = INCOME_VALUES
 
 
 def _free_port() -> int:

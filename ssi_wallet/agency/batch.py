@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -180,30 +181,15 @@ def _parse_rows(path: Path, text: str, ctype: CredentialType) -> tuple[list[_Row
             problems = ctype.problems(values)
             if not connection_id:
                 problems.insert(0, "connection_id is missing")
+            invalid = partial(RowResult, line, "invalid", connection_id=connection_id,
+                              row_id=row_id)
             if problems:
-                bad.append(
-                    RowResult(
-                        line,
-                        "invalid",
-                        connection_id=connection_id,
-                        row_id=row_id,
-                        error="; ".join(problems),
-                    )
-                )
+                bad.append(invalid(error="; ".join(problems)))
                 continue
             raw = ctype.encode(values)
             key = row_key(ctype, connection_id, raw, row_id)
             if key in seen:
-                bad.append(
-                    RowResult(
-                        line,
-                        "invalid",
-                        connection_id=connection_id,
-                        row_id=row_id,
-                        row_key=key,
-                        error=f"the same credential as line {seen[key]}",
-                    )
-                )
+                bad.append(invalid(row_key=key, error=f"the same credential as line {seen[key]}"))
                 continue
             seen[key] = line
             good.append(_Row(line, connection_id, row_id, raw, key))

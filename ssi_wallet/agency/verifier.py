@@ -465,7 +465,10 @@ def catch_up(config: AgencyConfig, client: AdminClient, store: CaseStore | None 
         finished |= set(verify_stalled(client, received.get("results") or [], set(open_ids)))
         open_ids = [i for i in open_ids if i in finished]
     else:
-        verify_stalled(client, _records_by_id(client, open_ids), set(open_ids))
+        records = _records_by_id(client, open_ids)
+        verified = verify_stalled(client, records, set(open_ids))
+        open_ids = [r["pres_ex_id"] for r in records
+                    if r.get("state") in FINAL_STATES or r["pres_ex_id"] in verified]
     for pres_ex_id in open_ids:
         try:
             outcome = process_exchange(config, client, pres_ex_id, store=store)
