@@ -42,7 +42,7 @@ from ssi_wallet.files import private_dir, read_json, write_json, write_secret
 if TYPE_CHECKING:
     from ssi_wallet.agency.config import AgencyConfig
     from ssi_wallet.agent.admin import AdminClient
-    from ssi_wallet.agent.process import AgentRuntime
+    from ssi_wallet.agent.running import AgentRuntime
     from ssi_wallet.agent.spec import AgentSpec
     from ssi_wallet.network import Network
 

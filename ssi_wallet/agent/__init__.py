@@ -1,8 +1,8 @@
 """Stock ACA-Py agents run as supervised processes and driven over their admin API.
 
-`spec` says what to run, `process` starts/stops/finds it, `admin` is the single admin
-API client, `events` waits on the agent's websocket. Nothing here imports ACA-Py: the
-agent is a separate process.
+`spec` says what to run, `process` starts and stops it, `running` finds it (cheaply,
+for every command), `admin` is the single admin API client, `events` waits on the
+agent's websocket. Nothing here imports ACA-Py: the agent is a separate process.
 """
 
 from importlib import import_module
@@ -14,10 +14,10 @@ _WHERE = {
     "AdminClient": "admin",
     "EventStream": "events",
     "EventTimeout": "events",
-    "AgentRuntime": "process",
+    "AgentRuntime": "running",
     "ensure_running": "process",
     "start": "process",
-    "status": "process",
+    "status": "running",
     "stop": "process",
     "AgentSpec": "spec",
     "PostgresStorage": "spec",

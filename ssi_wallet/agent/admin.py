@@ -17,7 +17,7 @@ from ssi_wallet.errors import NotFoundError, ServiceError
 
 if TYPE_CHECKING:
     from ssi_wallet.agent.events import EventStream
-    from ssi_wallet.agent.process import AgentRuntime
+    from ssi_wallet.agent.running import AgentRuntime
 
 class AdminKeyRefused(ServiceError):
     """The agent answered 401: it runs with another API key than ours."""

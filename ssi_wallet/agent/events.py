@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ssi_wallet.errors import ServiceError
 
 if TYPE_CHECKING:
-    from ssi_wallet.agent.process import AgentRuntime
+    from ssi_wallet.agent.running import AgentRuntime
 
 Match = Callable[[dict[str, Any]], bool]
 _CONTROL_TOPICS = ("ping", "settings")

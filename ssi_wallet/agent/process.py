@@ -25,20 +25,26 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ssi_wallet.agent.spec import (
-    AgentSpec,
-    PostgresStorage,
+from ssi_wallet.agent.running import (  # noqa: F401 - status is part of this API
+    AgentRuntime,
+    alive,
+    is_agent,
     lock_path,
     log_path,
     pid_path,
+    read_pid,
+    read_runtime,
+    remove_files,
     run_dir,
     runtime_path,
+    start_ticks,
+    status,
 )
+from ssi_wallet.agent.spec import AgentSpec, PostgresStorage
 from ssi_wallet.errors import AlreadyRunningError, ServiceError
 from ssi_wallet.files import SECRET_FILE_MODE, private_dir, read_json, write_json
 
@@ -59,36 +65,6 @@ _PROC_NET = Path("/proc/net/tcp").exists()
 # Popen objects of agents this process started: kept so they are reaped (no zombies, no
 # ResourceWarning) when stopped from the same process, e.g. in tests.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-@dataclass(frozen=True)
-class AgentRuntime:
-    """A running agent as recorded in `run/agent.json` (0600: it holds the API key)."""
-
-    pid: int
-    admin_url: str
-    api_key: str = field(repr=False)  # SECRET
-    inbound_url: str = ""
-    endpoint: str = ""
-    started_at: str = ""
-    root: Path = Path(".")
-    log_path: Path = Path(".")
-    name: str = ""
-    label: str = ""
-    start_ticks: int | None = None  # /proc/<pid>/stat starttime, defeats PID reuse
-
-    def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["root"] = str(self.root)
-        doc["log_path"] = str(self.log_path)
-        return doc
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> AgentRuntime:
-        known = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
-        known["root"] = Path(known.get("root", "."))
-        known["log_path"] = Path(known.get("log_path", "."))
-        return cls(**known)
 
 
 def acapy_command() -> list[str]:
@@ -130,34 +106,6 @@ def stop(root: Path, *, grace: float = 5.0) -> bool:
         return _stop_locked(Path(root), grace)
 
 
-def status(root: Path) -> AgentRuntime | None:
-    """The running agent of `root`, or None; stale runtime and pid files are removed.
-
-    Cheap (a few /proc reads, no HTTP): every CLI command may call it.
-    """
-    root = Path(root)
-    runtime = _read_runtime(root)
-    if runtime is not None:
-        if _is_agent(runtime.pid, runtime.start_ticks):
-            return runtime
-        _remove_stale(root, runtime.pid)
-        return None
-    pid_info = _read_pid(root)
-    if pid_info is not None and not _is_agent(*pid_info):
-        # Left by an agent that died, or by a starter that crashed; a live process
-        # without runtime file is a start in progress (or an orphan `start` cleans up).
-        _remove_stale(root, pid_info[0])
-    return None
-
-
-def _remove_stale(root: Path, pid: int) -> None:
-    """Remove runtime and pid files naming `pid` (not those a concurrent start just wrote)."""
-    runtime = _read_runtime(root)
-    pid_info = _read_pid(root)
-    if (runtime is None or runtime.pid == pid) and (pid_info is None or pid_info[0] == pid):
-        _remove_files(root)
-
-
 # ---------------------------------------------------------------- start
 
 
@@ -165,12 +113,12 @@ def _start_locked(spec: AgentSpec, timeout: float) -> AgentRuntime:
     root = spec.root.resolve()
     private_dir(root)
     private_dir(run_dir(root))
-    orphan = _read_pid(root)
-    if orphan is not None and _is_agent(*orphan):
+    orphan = read_pid(root)
+    if orphan is not None and is_agent(*orphan):
         # Alive but never recorded as ready: its starter died. We hold the lock, so no
         # other start is in progress; it is ours to end.
         _terminate(orphan[0], grace=2.0)
-    _remove_files(root)
+    remove_files(root)
     _rotate_log(log_path(root))
 
     deadline = time.monotonic() + timeout
@@ -204,7 +152,7 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
     log_offset = log_file.stat().st_size if log_file.exists() else 0
 
     proc = _spawn(spec, root, argv, secret_settings, log_file)
-    ticks = _start_ticks(proc.pid)
+    ticks = start_ticks(proc.pid)
     write_json(pid_path(root), {"pid": proc.pid, "start_ticks": ticks}, secret=True)
     admin_url = f"http://{_url_host(spec.admin_host)}:{admin_port}"
     redact = (*spec.secrets(), api_key)
@@ -215,7 +163,7 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
     except BaseException:
         # ACA-Py tends to hang after a failed start-up rather than exit: short grace.
         _terminate(proc.pid, grace=1.0)
-        _remove_files(root)
+        remove_files(root)
         raise
     runtime = AgentRuntime(
         pid=proc.pid,
@@ -235,7 +183,7 @@ def _launch_once(spec: AgentSpec, root: Path, deadline: float) -> AgentRuntime:
         write_json(_ports_path(root), {"admin": admin_port, "inbound": inbound_port})
     except BaseException:
         _terminate(proc.pid, grace=2.0)
-        _remove_files(root)
+        remove_files(root)
         raise
     return runtime
 
@@ -425,19 +373,19 @@ def _url_host(host: str) -> str:
 
 
 def _stop_locked(root: Path, grace: float) -> bool:
-    runtime = _read_runtime(root)
-    target = (runtime.pid, runtime.start_ticks) if runtime else _read_pid(root)
+    runtime = read_runtime(root)
+    target = (runtime.pid, runtime.start_ticks) if runtime else read_pid(root)
     stopped = False
-    if target is not None and _is_agent(*target):
+    if target is not None and is_agent(*target):
         _terminate(target[0], grace=grace)
         stopped = True
-    _remove_files(root)
+    remove_files(root)
     return stopped
 
 
 def _terminate(pid: int, *, grace: float) -> None:
     """SIGTERM the agent's process group, then SIGKILL it if still alive after `grace`."""
-    ticks = _start_ticks(pid)
+    ticks = start_ticks(pid)
     _signal(pid, signal.SIGTERM)
     if not _wait_gone(pid, ticks, grace):
         _signal(pid, signal.SIGKILL)
@@ -457,7 +405,7 @@ def _wait_gone(pid: int, ticks: int | None, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while True:
         _reap(pid)
-        if not _alive(pid, ticks):
+        if not alive(pid, ticks):
             _reap(pid)  # a zombie child of ours: collect it now
             return True
         if time.monotonic() > end:
@@ -476,38 +424,6 @@ def _reap(pid: int) -> None:
 
 
 # ---------------------------------------------------------------- /proc
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat from field 3 (state) on, or None if gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return None
-    return raw[raw.rfind(b")") + 2:].decode().split()
-
-
-def _start_ticks(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return int(fields[19]) if fields and len(fields) > 19 else None
-
-
-def _alive(pid: int, ticks: int | None) -> bool:
-    fields = _stat_fields(pid)
-    if fields is None or fields[0] in ("Z", "X", "x"):
-        return False
-    return ticks is None or int(fields[19]) == ticks
-
-
-def _is_agent(pid: int, ticks: int | None) -> bool:
-    """Is `pid` still the ACA-Py process we started (not a reused PID)?"""
-    if pid <= 1 or not _alive(pid, ticks):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"aries_cloudagent" in cmdline and b"start" in cmdline
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -603,27 +519,6 @@ def _locked(root: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _read_runtime(root: Path) -> AgentRuntime | None:
-    try:
-        return AgentRuntime.from_json(json.loads(runtime_path(root).read_text()))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
-def _read_pid(root: Path) -> tuple[int, int | None] | None:
-    try:
-        doc = json.loads(pid_path(root).read_text())
-        return int(doc["pid"]), doc.get("start_ticks")
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
-def _remove_files(root: Path) -> None:
-    for path in (runtime_path(root), pid_path(root)):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
 
 
 def _rotate_log(path: Path) -> None:

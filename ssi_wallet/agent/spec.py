@@ -95,24 +95,3 @@ class AgentSpec:
         if isinstance(self.storage, PostgresStorage):
             values += [self.storage.password, self.storage.admin_password]
         return tuple(v for v in values if v)
-
-
-def run_dir(root: Path) -> Path:
-    """Runtime files of the agent living in `root` (pid, runtime, log, lock)."""
-    return Path(root) / "run"
-
-
-def runtime_path(root: Path) -> Path:
-    return run_dir(root) / "agent.json"
-
-
-def pid_path(root: Path) -> Path:
-    return run_dir(root) / "agent.pid"
-
-
-def log_path(root: Path) -> Path:
-    return run_dir(root) / "agent.log"
-
-
-def lock_path(root: Path) -> Path:
-    return run_dir(root) / "agent.lock"

@@ -53,7 +53,7 @@ def status(json_out: JsonOpt = False) -> None:
 
     Example: ssi-wallet agent status --json
     """
-    from ssi_wallet.agent.process import status as agent_status
+    from ssi_wallet.agent.running import status as agent_status
     from ssi_wallet.holder.agent import require_wallet
 
     runtime = agent_status(require_wallet().root)

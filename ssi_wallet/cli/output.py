@@ -70,6 +70,17 @@ def emit(doc: Any, *, json_out: bool, human: Callable[[Console], None] | str | N
         human(console)
 
 
+def emit_plain(doc: Callable[[], Any], *, json_out: bool, human: Callable[[], str]) -> None:
+    """Like `emit`, for output drawn without rich (see `plain_table`); each view is
+    built only when it is the one asked for: `doc()` for scripts, `human()` (the text)
+    for people."""
+    if json_out:
+        emit(doc(), json_out=True)
+        return
+    sys.stdout.write(human())
+    sys.stdout.flush()
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A rich table with the project's look."""
     from rich.table import Table

@@ -52,7 +52,7 @@ def info(json_out: JsonOpt = False) -> None:
 
     Example: ssi-wallet wallet info --json
     """
-    from ssi_wallet.agent.process import status
+    from ssi_wallet.agent.running import status
     from ssi_wallet.holder.agent import require_wallet
     from ssi_wallet.holder.wallet_key import read_key_info
 

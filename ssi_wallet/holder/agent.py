@@ -17,7 +17,7 @@ from ssi_wallet.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from ssi_wallet.agent.admin import AdminClient
-    from ssi_wallet.agent.process import AgentRuntime
+    from ssi_wallet.agent.running import AgentRuntime
     from ssi_wallet.agent.spec import AgentSpec
 
 WALLET_NAME = "citizen"
@@ -86,12 +86,13 @@ def holder_spec(home: Path | None = None, *, genesis: str | None = None,
 
 def ensure_agent(home: Path | None = None) -> tuple[AgentRuntime, bool]:
     """The running holder agent, started first if needed (returns whether it was)."""
-    from ssi_wallet.agent import process
+    from ssi_wallet.agent.running import status
 
     paths = require_wallet(home)
-    runtime = process.status(paths.root)
+    runtime = status(paths.root)
     if runtime is not None:
         return runtime, False
+    from ssi_wallet.agent import process
     from ssi_wallet.progress import notice
 
     notice("[dim]starting the wallet's agent…[/]")

@@ -69,7 +69,11 @@ class IssuedBy:
         return schema_name_of(self.schema_id)
 
     def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)  # type: ignore[call-overload]
+        # A field-by-field copy, not `asdict`: its deep copies cost a listing of
+        # hundreds of credentials tens of milliseconds.
+        doc = {name: dict(value) if isinstance(value, dict) else value
+               for name in self.__dataclass_fields__  # type: ignore[attr-defined]
+               for value in (getattr(self, name),)}
         doc.update(issuer_did=self.issuer_did, credential_type=self.credential_type)
         return doc
 

@@ -106,7 +106,7 @@ def abandon_after_restart(home: Path | None = None) -> bool:
 
 def agent_started_at(home: Path | None = None) -> dt.datetime | None:
     """When the running holder agent was started (None when it is not running)."""
-    from ssi_wallet.agent.process import status
+    from ssi_wallet.agent.running import status
     from ssi_wallet.holder.agent import require_wallet
 
     runtime = status(require_wallet(home).root)

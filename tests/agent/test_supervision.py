@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ssi_wallet.agent import process
+from ssi_wallet.agent import process, running
 from ssi_wallet.agent.admin import AdminClient
 from ssi_wallet.agent.events import EventStream
-from ssi_wallet.agent.spec import log_path, pid_path, run_dir, runtime_path
+from ssi_wallet.agent.running import log_path, pid_path, run_dir, runtime_path
 from ssi_wallet.errors import AlreadyRunningError, NotFoundError, ServiceError
 from tests.plugins.agents import AgentPool, SupervisedAgent, make_spec, new_wallet_key
 
@@ -135,7 +135,7 @@ def test_lifecycle_restart_stale_pid_and_wallet_survival(
 
     # Graceful stop: process gone, files gone, a second stop is a no-op.
     assert process.stop(spec.root) is True
-    assert not process._alive(first.pid, None)
+    assert not running.alive(first.pid, None)
     assert process.status(spec.root) is None
     assert not runtime_path(spec.root).exists() and not pid_path(spec.root).exists()
     assert process.stop(spec.root) is False
@@ -163,7 +163,7 @@ def test_lifecycle_restart_stale_pid_and_wallet_survival(
     t1 = time.monotonic()
     assert process.stop(spec.root, grace=1.0) is True
     assert 0.9 < time.monotonic() - t1 < 8
-    assert not process._alive(third.pid, None)
+    assert not running.alive(third.pid, None)
     print(f"\nagent start (existing wallet excluded): first start {start_seconds:.2f} s")
 
 
@@ -190,12 +190,12 @@ def test_agent_outlives_the_process_that_started_it_and_wrong_key_fails_cleanly(
     pid = int(starter.stdout.strip())
     runtime = process.status(spec.root)
     assert runtime is not None and runtime.pid == pid
-    assert process._stat_fields(pid)[1] != str(os.getpid())  # not our child
+    assert running.stat_fields(pid)[1] != str(os.getpid())  # not our child
     assert os.getsid(pid) == pid  # a session of its own
     with AdminClient.from_runtime(runtime) as admin:
         assert admin.get("/status")["label"] == "Carol"
     assert process.stop(spec.root) is True
-    assert not process._alive(pid, None)
+    assert not running.alive(pid, None)
 
     # The same wallet with a wrong key: one line, nothing left behind.
     wrong = make_spec(spec.root, "carol", wallet_key=new_wallet_key())
@@ -253,7 +253,7 @@ def test_port_taken_between_choice_and_bind_is_retried(
 
 def _wait_dead(pid: int, timeout: float = 10) -> None:
     end = time.monotonic() + timeout
-    while process._alive(pid, None):
+    while running.alive(pid, None):
         process._reap(pid)
         assert time.monotonic() < end, f"{pid} still alive"
         time.sleep(0.05)
@@ -269,7 +269,7 @@ def _acapy_pids_for(root: Path) -> list[int]:
             if b"aries_cloudagent" not in (entry / "cmdline").read_bytes():
                 continue
             if f"ACAPY_HOME={root.resolve()}".encode() in (entry / "environ").read_bytes():
-                if process._alive(int(entry.name), None):
+                if running.alive(int(entry.name), None):
                     found.append(int(entry.name))
         except OSError:
             continue

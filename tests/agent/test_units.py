@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ssi_wallet.agent import process
+from ssi_wallet.agent import process, running
 from ssi_wallet.agent.admin import AdminClient
 from ssi_wallet.agent.events import EventStream
-from ssi_wallet.agent.spec import PostgresStorage, pid_path, runtime_path
+from ssi_wallet.agent.running import pid_path, runtime_path
+from ssi_wallet.agent.spec import PostgresStorage
 from ssi_wallet.errors import ServiceError, UsageError
 from ssi_wallet.files import write_json
 from tests.plugins.agents import make_spec
@@ -79,10 +80,10 @@ def test_reused_pid_is_not_taken_for_the_agent(tmp_path: Path) -> None:
 
 
 def test_same_pid_other_start_time_is_not_the_agent() -> None:
-    ticks = process._start_ticks(os.getpid())
+    ticks = running.start_ticks(os.getpid())
     assert ticks is not None
-    assert process._alive(os.getpid(), ticks)
-    assert not process._alive(os.getpid(), ticks + 1)
+    assert running.alive(os.getpid(), ticks)
+    assert not running.alive(os.getpid(), ticks + 1)
 
 
 def test_admin_client_reports_an_agent_that_is_not_running() -> None:

@@ -104,6 +104,10 @@ def test_offer_accepted_and_listed_with_the_right_values(credential_id: str,
     assert creds[0]["attributes"] == OCTOBER
     assert wallet.json("offers", "list") == []
     assert wallet.json("credentials", "show", credential_id)["attributes"] == OCTOBER
+    shown = wallet("credentials", "list").check().stdout  # the table, drawn without rich
+    assert shown.startswith("Credentials (1)\n")
+    assert credential_id in shown and issuer.cred_def_id.split(":")[0] in shown
+    assert "revocable" in shown
 
 
 def test_predicate_only_proof_reveals_nothing(agents, issuer, wallet, connections,

@@ -25,7 +25,7 @@ import pytest
 from ssi_wallet.agent import process
 from ssi_wallet.agent.admin import AdminClient
 from ssi_wallet.agent.events import EventStream
-from ssi_wallet.agent.process import AgentRuntime
+from ssi_wallet.agent.running import AgentRuntime
 from ssi_wallet.agent.spec import AgentSpec
 
 
