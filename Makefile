@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo bench bench-quick lint clean system-deps
+.PHONY: install test test-fast demo bench bench-quick lint clean system-deps bytecode
 
 install: $(STAMP)
 
@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@$(MAKE) --no-print-directory bytecode
 	@touch $(STAMP)
+
+# Compiled bytecode of the package, as a regular (non-editable) install has: with
+# PYTHONDONTWRITEBYTECODE set, every command would otherwise compile its modules anew.
+bytecode:
+	@$(BIN)/python -m compileall -q ssi_wallet
 
 # Services the suite starts itself (Secret Service keyring, D-Bus, PostgreSQL);
 # installed when missing and we are root, otherwise those tests skip and say why.
@@ -32,13 +38,13 @@ test-fast: install
 # (key generation takes seconds), so a second `make demo` is the warm one.
 DEMO_HOME ?= .demo-home
 
-demo: install
+demo: install bytecode
 	$(BIN)/ssi-wallet demo --home $(DEMO_HOME)
 
-bench: install
+bench: install bytecode
 	$(BIN)/python -m bench
 
-bench-quick: install
+bench-quick: install bytecode
 	$(BIN)/python -m bench --quick
 
 lint: install

@@ -432,12 +432,20 @@ class OursSetup:
         return Issued(elapsed, values["employee_ref"], stored)
 
     def _send_request(self, policy_name: str) -> tuple[str, Future]:
+        """Each request is an application of its own (case BENCH-A<n>): iterations in
+        flight at once are applications at once. Asking one case again while its request
+        is unanswered would withdraw that request (a re-ask supersedes it), which is not
+        what concurrency means here."""
         from ssi_wallet.agency import verifier
 
         with verifier.client_for(self.municipality) as client:
             policy = verifier.policy_for(self.municipality, policy_name)
             sent = verifier.send_request(
-                self.municipality, client, policy, connection_id=self.muni_conn
+                self.municipality,
+                client,
+                policy,
+                connection_id=self.muni_conn,
+                case_ref=f"BENCH-A{self._next()}",
             )
         return sent["pres_ex_id"], self.sink.expect(sent["pres_ex_id"])
 

@@ -48,16 +48,20 @@ def _cli(home: Path, *args: str) -> tuple[float, float]:
 
 def cli_latency(home: Path, runs: int) -> dict[str, Any]:
     """Wall time (and the command's own CPU time, which the machine's load does not
-    inflate) of `ssi-wallet --help` and `credentials list` (agent up), medians."""
+    inflate) of `ssi-wallet --help` and `credentials list` (agent up; as JSON and as
+    the table people see), medians."""
     _cli(home, "--help")  # warm the page cache once
     helps = [_cli(home, "--help") for _ in range(runs)]
     lists = [_cli(home, "credentials", "list", "--json") for _ in range(runs)]
+    tables = [_cli(home, "credentials", "list") for _ in range(runs)]
     ms = lambda xs, i: round(statistics.median(x[i] for x in xs) * 1000, 1)  # noqa: E731
     return {
         "help_ms": ms(helps, 0),
         "help_cpu_ms": ms(helps, 1),
         "credentials_list_ms": ms(lists, 0),
         "credentials_list_cpu_ms": ms(lists, 1),
+        "credentials_list_table_ms": ms(tables, 0),
+        "credentials_list_table_cpu_ms": ms(tables, 1),
         "runs": runs,
     }
 

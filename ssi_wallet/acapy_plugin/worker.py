@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,8 +42,11 @@ def self_client(profile: Profile):
     return AdminClient(url, settings.get("admin.admin_api_key") or "", name="wallet")
 
 
-def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: str) -> None:
-    """Run `job(client, *args)` in a thread; failures are logged, never raised."""
+def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: str,
+                  when: Callable[[Profile], Awaitable[bool]] | None = None) -> None:
+    """Run `job(client, *args)` in a thread; failures are logged, never raised. With
+    `when`, only if `await when(profile)` (checked on the loop, straight from the wallet)
+    says there is work: the job's admin calls compete with the agent's own exchanges."""
 
     def run() -> Any:
         with _one_job, self_client(profile) as client:
@@ -51,6 +54,8 @@ def in_background(profile: Profile, job: Callable[..., Any], *args: Any, what: s
 
     async def guarded() -> None:
         try:
+            if when is not None and not await when(profile):
+                return
             await asyncio.get_running_loop().run_in_executor(_POOL, run)
         except Exception:
             LOGGER.exception("ssi-wallet: %s failed", what)

@@ -76,23 +76,31 @@ def evaluate_all(client: AdminClient, *, today: dt.date | None = None) -> list[V
     return sorted(verdicts, key=lambda v: (order[v.status], v.scheme.id))
 
 
-def notice_new_credential(client: AdminClient, credential_id: str, *,
+def notice_new_credential(client: AdminClient, cred_ex_id: str, *,
                           notify: Callable[[int], None] | None = None,
                           today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Evaluate the catalogue for a credential that just arrived; keep a notice for every
-    scheme it makes the citizen eligible for (once per scheme and credential)."""
+    """Evaluate the catalogue for the credential exchange `cred_ex_id` just stored; keep
+    a notice for every scheme it makes the citizen eligible for (once per scheme and
+    credential). With no scheme in the catalogue this is one read: it runs for every
+    credential that arrives, on the agent that is receiving it."""
     from ssi_wallet.errors import NotFoundError
 
+    schemes = list_schemes(client)
+    if not schemes:
+        return []
     today = today or dt.date.today()
+    record = client.get(f"/issue-credential-2.0/records/{cred_ex_id}")
+    credential_id = (record.get("indy") or {}).get("cred_id_stored")
+    if not credential_id:
+        return []
     # The one credential, not the whole wallet: listing every credential (each loaded
     # through the agent's AnonCreds library) made each arrival cost grow with the wallet.
     try:
         credentials = [Credential.from_record(client.get(f"/credential/{credential_id}"))]
     except NotFoundError:
         return []
-    schemes = list_schemes(client)
     known = {(n.get("scheme_id"), n.get("credential_id"))
-             for n in app_records.find(client, NOTICE)} if schemes else set()
+             for n in app_records.find(client, NOTICE)}
     added = []
     for scheme in schemes:
         verdict = evaluate(scheme, credentials, today)

@@ -47,12 +47,14 @@ def definition_on_ledger(client: AdminClient, cred_def_id: str | None) -> bool |
     return bool((found or {}).get("credential_definition"))
 
 
-def get_offer(client: AdminClient, offer_id: str) -> Offer:
+def get_offer(client: AdminClient, offer_id: str, *, with_label: bool = True) -> Offer:
+    """The offer, with whether its definition is on our ledger and (`with_label`, for
+    showing it) the issuer's connection label."""
     try:
         offer = Offer.from_record(client.get(f"{RECORDS}/{offer_id}"))
     except NotFoundError:
         raise NotFoundError(f"no offer {offer_id}") from None
-    if offer.connection_id:
+    if with_label and offer.connection_id:
         conn = labels(client).get(offer.connection_id)
         if conn:
             offer = replace(offer, issuer_label=conn.their_label)
@@ -60,7 +62,7 @@ def get_offer(client: AdminClient, offer_id: str) -> Offer:
 
 
 def _open_offer(client: AdminClient, offer_id: str) -> Offer:
-    offer = get_offer(client, offer_id)
+    offer = get_offer(client, offer_id, with_label=False)
     if offer.state != OPEN_STATE:
         raise UsageError(f"offer {offer_id} is {offer.state}, not open")
     return offer

@@ -1,7 +1,10 @@
 """Waiting for an exchange to reach a state, by the agent's events, never by polling.
 
 The event stream is opened before the action that causes the event, then the record's
-current state is read once (the event may already have passed), then we wait.
+current state is read once (the event may already have passed), then we wait for an
+event saying the record reached a final state, and read the record (the authority)
+once more. Intermediate states are not read: every read is served by the same agent
+event loop that is working on the exchange, and slowed it down.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def wait_for_state(
     with client.events() as stream:
         record_id = trigger()
         record = fetch(record_id)
+        wanted: tuple[str, ...] | None = done + failed  # None: any event of the record
         while state_of(record) not in done:
             if state_of(record) in failed:
                 reason = record.get("error_msg") or state_of(record)
@@ -46,10 +50,19 @@ def wait_for_state(
                     f"timed out after {timeout:.0f} s waiting for {what} {record_id} "
                     f"(state {state_of(record) or 'unknown'})"
                 )
-            stream.wait(
-                topic,
-                lambda payload: payload.get(id_field) == record_id,
-                timeout=remaining,
-            )
+            stream.wait(topic, lambda payload, states=wanted: _concerns(
+                payload, id_field, record_id, states), timeout=remaining)
             record = fetch(record_id)
+            # Woken by a final state that `state_of` does not count yet (a credential
+            # `done` but not stored): any later event of the record may be the one.
+            wanted = None
         return record
+
+
+def _concerns(payload: dict[str, Any], id_field: str, record_id: str,
+              states: tuple[str, ...] | None) -> bool:
+    """An event of the record, in one of `states` (any, when None or not said)."""
+    if payload.get(id_field) != record_id:
+        return False
+    state = payload.get("state")
+    return states is None or not state or state in states

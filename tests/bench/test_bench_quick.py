@@ -47,7 +47,7 @@ def test_quick_bench_writes_results_and_report(tmp_path: Path) -> None:
     for who in ("stock", "ours"):
         assert "p50_ms" in results[who]["fresh_connection_issuance"]
     ours = results["ours"]
-    assert {"help_ms", "credentials_list_ms"} <= set(ours["cli"])
+    assert {"help_ms", "credentials_list_ms", "credentials_list_table_ms"} <= set(ours["cli"])
     assert {"fill", "answer", "cli"} <= set(ours["wallet_10k"])
     assert "answer_ms" in ours["wallet_10k"]["answer"]
     assert {"1_node", "4_nodes"} <= set(results["ledger"])
