@@ -14,6 +14,7 @@ sent. It never talks to an agent and never writes anything.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -156,7 +157,15 @@ def load_policy(path: Path) -> Policy:
 
 
 def parse_policy_text(text: str, path: Path | None = None) -> Policy:
-    """Parse a policy document. Raises PolicyError (one line) and nothing else."""
+    """Parse a policy document. Raises PolicyError (one line) and nothing else.
+
+    Parsed once per text: every request sent and every exchange decided reads its
+    policy again (YAML, twice over: 3-6 ms each time), and a Policy is immutable."""
+    return _parse_once(text, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_once(text: str, path: Path | None) -> Policy:
     where = str(path) if path else "<policy>"
     try:
         return _parse(text, path, where)
