@@ -78,9 +78,8 @@ def accept_offer(client: AdminClient, offer_id: str, *, wait: bool = True,
             "your ledger (the issuer uses another network, or no such definition exists)",
             hint=f"decline it: ssi-wallet offers decline {offer_id}")
 
-    def trigger() -> str:
-        client.post(f"{RECORDS}/{offer_id}/send-request", json={})
-        return offer_id
+    def trigger() -> tuple[str, dict]:
+        return offer_id, client.post(f"{RECORDS}/{offer_id}/send-request", json={}) or {}
 
     if not wait:
         trigger()

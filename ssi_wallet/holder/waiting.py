@@ -24,7 +24,7 @@ def wait_for_state(
     *,
     topic: str,
     id_field: str,
-    trigger: Callable[[], str],
+    trigger: Callable[[], str | tuple[str, dict[str, Any]]],
     fetch: Callable[[str], dict[str, Any]],
     done: Iterable[str],
     failed: Iterable[str] = ("abandoned",),
@@ -32,13 +32,16 @@ def wait_for_state(
     what: str,
     state_of: Callable[[dict[str, Any]], str] = lambda rec: rec.get("state", ""),
 ) -> dict[str, Any]:
-    """Run `trigger` (returns the record id), then wait until the record is in `done`."""
+    """Run `trigger`, then wait until the record is in `done`. `trigger` returns the
+    record id, or the id and the record as the action answered it: then that is the
+    record's first state, not read again (the stream was open before the action, so no
+    later event is missed)."""
 
     done, failed = tuple(done), tuple(failed)
     deadline = time.monotonic() + timeout
     with client.events() as stream:
-        record_id = trigger()
-        record = fetch(record_id)
+        started = trigger()
+        record_id, record = started if isinstance(started, tuple) else (started, fetch(started))
         wanted: tuple[str, ...] | None = done + failed  # None: any event of the record
         while state_of(record) not in done:
             if state_of(record) in failed:
