@@ -1,9 +1,12 @@
 """`python -m bench [--quick] [--out DIR]`: every measurement of issue 9 in one run.
 
 Writes `bench/results.json` and `docs/performance.md` (with `docs/performance.png`), or
-into `--out DIR` (results.json, performance.md, performance.png). Sections run one after
-another, never two sets of agents at once: the AnonCreds floor, the ledger, the stock
-ACA-Py baseline, ours, then the citizen's CLI and the 10,000-credential wallet.
+into `--out DIR` (results.json, performance.md, performance.png). The AnonCreds floor and
+the ledger run first, on their own. Then stock ACA-Py and ours run side by side: the
+agents of both are up together, idle while the other side's level runs, and their
+levels take turns (stock c=1, ours c=1, ours c=4, stock c=4, ...), so a drift of the
+machine's speed falls on both alike. Last, with stock's agents stopped, the citizen's
+CLI and the 10,000-credential wallet.
 """
 
 from __future__ import annotations
@@ -89,71 +92,88 @@ def run_ledger(p: dict[str, Any]) -> dict[str, Any]:
     return json.loads(buf.getvalue())
 
 
-def run_levels(setup, p: dict[str, Any], label: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def run_levels(sides: dict[str, Any], p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every level of both modes for each side (stock, ours), the sides taking turns
+    level by level, the first of each pair alternating. Run one after the other, a
+    drift of the machine's speed (the floor's proof moved from 197 to 275 ms between
+    two runs here) fell on one side only."""
+    out: dict[str, dict[str, Any]] = {name: {} for name in sides}
     for revocable in (False, True):
         mode = "revocable" if revocable else "plain"
-        if hasattr(setup, "grant_consent"):
-            setup.grant_consent(revocable)
-        it = setup.iteration(revocable)
-        run_level(
-            it,
-            iterations=p["warmup"],
-            concurrency=1,
-            pids=setup.pids,
-            label=f"{label} {mode} warm-up",
-            log=log,
-        )
-        out[mode] = {}
-        for level in p["levels"]:
-            out[mode][str(level)] = run_level(
-                it,
-                iterations=p["iterations"],
-                concurrency=level,
+        iterations = {}
+        for name, setup in sides.items():
+            if hasattr(setup, "grant_consent"):
+                setup.grant_consent(revocable)
+            iterations[name] = setup.iteration(revocable)
+            run_level(
+                iterations[name],
+                iterations=p["warmup"],
+                concurrency=1,
                 pids=setup.pids,
-                label=f"{label} {mode}",
+                label=f"{name} {mode} warm-up",
                 log=log,
             )
+            out[name][mode] = {}
+        for index, level in enumerate(p["levels"]):
+            order = list(sides) if index % 2 == 0 else list(reversed(sides))
+            for name in order:
+                out[name][mode][str(level)] = run_level(
+                    iterations[name],
+                    iterations=p["iterations"],
+                    concurrency=level,
+                    pids=sides[name].pids,
+                    label=f"{name} {mode}",
+                    log=log,
+                )
     return out
 
 
-def run_stock(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
+def run_agents(p: dict[str, Any], ledger, work: Path, names: list[str]) -> dict[str, Any]:
+    """Stock and/or ours, all agents up together, levels side by side; then, with
+    stock's agents stopped, the wallet's own measurements (CLI, 10,000 credentials)."""
+    from bench.ours import OursSetup
     from bench.stock import StockSetup
 
-    log("stock: three plain aca-py agents with auto flags")
-    with StockSetup(work / "stock", ledger, log=log) as setup:
-        setup.make_cred_def(False, 0)
-        setup.make_cred_def(True, p["registry_size"])
-        out = run_levels(setup, p, "stock")
-        log("stock: issuance on a fresh connection per credential")
-        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(p["fresh_connections"])
-        out["processes"] = sorted(setup.pids)
+    with contextlib.ExitStack() as ours_up:
+        with contextlib.ExitStack() as stock_up:
+            sides: dict[str, Any] = {}
+            for name in names:
+                if name == "stock":
+                    log("stock: three plain aca-py agents with auto flags")
+                    setup = stock_up.enter_context(StockSetup(work / "stock", ledger, log=log))
+                    setup.make_cred_def(False, 0)
+                    setup.make_cred_def(True, p["registry_size"])
+                else:
+                    log("ours: employer + municipality agencies, verifier serve, citizen wallet")
+                    setup = ours_up.enter_context(
+                        OursSetup(work / "ours", ledger, registry_size=p["registry_size"], log=log)
+                    )
+                sides[name] = setup
+            out = run_levels(sides, p)
+            for name, setup in sides.items():
+                log(f"{name}: issuance on a fresh connection per credential")
+                out[name]["fresh_connection_issuance"] = setup.fresh_connection_issuance(
+                    p["fresh_connections"]
+                )
+                out[name]["processes"] = sorted(setup.pids)
+        if "ours" in sides:
+            out["ours"].update(wallet_measures(sides["ours"], work / "ours", p))
     return out
 
 
-def run_ours(p: dict[str, Any], ledger, work: Path) -> dict[str, Any]:
+def wallet_measures(setup, home: Path, p: dict[str, Any]) -> dict[str, Any]:
     from bench import wallet
-    from bench.ours import OursSetup
 
-    log("ours: employer + municipality agencies, verifier serve, citizen wallet")
-    home = work / "ours"
-    with OursSetup(home, ledger, registry_size=p["registry_size"], log=log) as setup:
-        out = run_levels(setup, p, "ours")
-        log("ours: issuance on a fresh connection per credential")
-        out["fresh_connection_issuance"] = setup.fresh_connection_issuance(p["fresh_connections"])
-        out["processes"] = sorted(setup.pids)
-        log("ours: CLI latency")
-        cli = wallet.cli_latency(home, p["cli_runs"])
-        cli["credentials_in_wallet"] = _credential_count(setup)
-        out["cli"] = cli
-        log(f"ours: filling the wallet to {p['wallet_size']} credentials")
-        big = {"fill": wallet.fill(setup, p["wallet_size"])}
-        log(f"  filled: {big['fill']}")
-        big["answer"] = wallet.answer_times(setup, p["answer_runs"])
-        big["cli"] = wallet.cli_latency(home, max(2, p["cli_runs"] // 2))
-        log(f"  answer: {big['answer']}, cli: {big['cli']}")
-        out["wallet_10k"] = big
-    return out
+    log("ours: CLI latency")
+    cli = wallet.cli_latency(home, p["cli_runs"])
+    cli["credentials_in_wallet"] = _credential_count(setup)
+    log(f"ours: filling the wallet to {p['wallet_size']} credentials")
+    big = {"fill": wallet.fill(setup, p["wallet_size"])}
+    log(f"  filled: {big['fill']}")
+    big["answer"] = wallet.answer_times(setup, p["answer_runs"])
+    big["cli"] = wallet.cli_latency(home, max(2, p["cli_runs"] // 2))
+    log(f"  answer: {big['answer']}, cli: {big['cli']}")
+    return {"cli": cli, "wallet_10k": big}
 
 
 def _credential_count(setup) -> int:
@@ -219,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.wallet_size:
         p["wallet_size"] = args.wallet_size
     sections = args.only or ["floor", "ledger", "stock", "ours"]
+    agents = [s for s in sections if s in ("stock", "ours")]  # run together, side by side
     started = time.time()
     results: dict[str, Any] = {
         "meta": {
@@ -244,12 +265,12 @@ def main(argv: list[str] | None = None) -> int:
                         results["floor"] = run_floor(p)
                     elif section == "ledger":
                         results["ledger"] = run_ledger(p)
-                    else:
+                    elif section == agents[0]:
+                        section = " and ".join(agents)
                         if ledger is None:
                             ledger = LedgerService(work / "ledger")
                             ledger.start(exit_with_pid=os.getpid())
-                        fn = run_stock if section == "stock" else run_ours
-                        results[section] = fn(p, ledger, work)
+                        results.update(run_agents(p, ledger, work, agents))
                 except Exception as error:  # noqa: BLE001 - report it, run the rest
                     traceback.print_exc()
                     failures[section] = f"{type(error).__name__}: {error}"[:500]

@@ -76,14 +76,15 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     )
     help_ms = _get(r, "ours", "cli", "help_ms")
     add("`ssi-wallet --help` (ms)", help_ms, "< 200", None if help_ms is None else help_ms < 200)
-    for view, key in (("table", "credentials_list_table_ms"), ("--json", "credentials_list_ms")):
-        list_ms = _get(r, "ours", "cli", key)
-        add(
-            f"`ssi-wallet credentials list` ({view}), agent up (ms)",
-            list_ms,
-            "< 300",
-            None if list_ms is None else list_ms < 300,
-        )
+    # The command as a citizen runs it (the newest 50 as a table); `--json`, which lists
+    # every credential and grows with the wallet, is in the CLI section below.
+    list_ms = _get(r, "ours", "cli", "credentials_list_table_ms")
+    add(
+        "`ssi-wallet credentials list`, agent up (ms)",
+        list_ms,
+        "< 300",
+        None if list_ms is None else list_ms < 300,
+    )
     return out
 
 
@@ -163,7 +164,9 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
         "",
         "Concurrency c: c iterations in flight at once over one reused connection per "
         "agency and ONE citizen wallet (one holder agent), for stock and ours alike; "
-        "the agencies see c parallel citizens' exchanges, the wallet serves them all.",
+        "the agencies see c parallel citizens' exchanges, the wallet serves them all. "
+        "Stock and ours run side by side: both sets of agents up, their levels taking "
+        "turns (stock c=1, ours c=1, ours c=4, stock c=4, ...).",
         "Issuance: offer sent -> stored in the wallet. Proof: request sent -> verified "
         "(stock) / -> verified, decided and recorded by `verifier serve`, action fired "
         "(ours). CPU: utime+stime from /proc per process over the level, divided by "
