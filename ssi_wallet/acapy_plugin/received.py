@@ -36,10 +36,11 @@ from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import 
     V20CredExRecordIndy,
 )
 
+from ssi_wallet.acapy_plugin.candidates import CATEGORY
 from ssi_wallet.acapy_plugin.startup import after_start, started_at
+from ssi_wallet.holder.stranded import parse_time
 
 LOGGER = logging.getLogger(__name__)
-CATEGORY = "credential"  # where ACA-Py's askar holder keeps AnonCreds credentials
 
 
 def subscribe(context: InjectionContext) -> None:
@@ -116,7 +117,5 @@ def _signature_mark(credential: dict[str, Any]) -> tuple[str, str]:
 
 
 def _when(stamp: str | None) -> dt.datetime:
-    """ACA-Py's `2026-11-21T23:17:45.141770Z` as an aware datetime."""
-    if not stamp:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    """When a record last changed; the earliest time when it does not say."""
+    return parse_time(stamp) or dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -576,11 +576,10 @@ def claimant() -> str:
 
 
 def _start_ticks(pid: int) -> str:
-    try:
-        raw = open(f"/proc/{pid}/stat", "rb").read()
-        return raw[raw.rfind(b")") + 2:].split()[19].decode()
-    except (OSError, IndexError):
-        return "?"
+    from ssi_wallet.agent.running import start_ticks
+
+    ticks = start_ticks(pid)
+    return "?" if ticks is None else str(ticks)
 
 
 def _claimant_alive(claimed_by: str | None) -> bool:
