@@ -12,6 +12,10 @@ class SsiWalletError(Exception):
 
     exit_code: int = 1
     code: str = "error"
+    #: For an agent's refusal: its HTTP status and its own reason (set by the admin
+    #: client), so a service can tell refusals apart without parsing the message.
+    http_status: int | None = None
+    http_reason: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import time
 from collections import Counter
@@ -101,7 +102,7 @@ class Answers:
             plan = await plan_in_agent(profile, request)
             outcome = verdict(consent, plan)
             if outcome.action == "presented":
-                await present(profile, pres_ex_id, plan, consent.id)
+                await present(profile, record, plan, consent.id)
                 await recorded(pres_ex_id)  # counted in the history before the reservation ends
             elif outcome.action == "declined":
                 await decline(profile, request, outcome.reason, consent.id)
@@ -148,12 +149,12 @@ async def revoked(profile: Profile, credential_id: str, at: int) -> bool:
                                                                    None, at)
 
 
-async def present(profile: Profile, pres_ex_id: str, plan: Plan, consent_id: str) -> None:
+async def present(profile: Profile, record: V20PresExRecord, plan: Plan,
+                  consent_id: str) -> None:
     """Build the presentation the plan describes and send it (ACA-Py's
     send-presentation, in process). History records it on `presentation-sent`."""
-    async with profile.session() as session:
-        record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
-    if record.state != OPEN:  # answered meanwhile (by the citizen's command)
+    pres_ex_id = record.pres_ex_id
+    if await _state_now(profile, pres_ex_id) != OPEN:  # answered meanwhile (by a command)
         return
     record.auto_remove = not profile.settings.get("preserve_exchange_records")
     ANSWERED_UNDER_CONSENT[pres_ex_id] = consent_id
@@ -164,6 +165,14 @@ async def present(profile: Profile, pres_ex_id: str, plan: Plan, consent_id: str
         ANSWERED_UNDER_CONSENT.pop(pres_ex_id, None)
         raise
     await _send(profile, message, record.connection_id)
+
+
+async def _state_now(profile: Profile, pres_ex_id: str) -> str | None:
+    """The exchange's stored state, read raw: the record itself was loaded moments ago,
+    and loading it again through ACA-Py's models costs more than the check is worth."""
+    async with profile.session() as session:
+        entry = await session.handle.fetch(V20PresExRecord.RECORD_TYPE, pres_ex_id)
+    return json.loads(entry.value).get("state") if entry is not None else None
 
 
 async def decline(profile: Profile, request: ProofRequest, reason: str,

@@ -7,7 +7,9 @@ are encrypted with the wallet key and go wherever the wallet goes.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import json
 import logging
 import re
 from typing import Any
@@ -16,14 +18,12 @@ from aries_cloudagent.config.injection_context import InjectionContext
 from aries_cloudagent.connections.models.conn_record import ConnRecord
 from aries_cloudagent.core.event_bus import Event, EventBus
 from aries_cloudagent.core.profile import Profile, ProfileSession
-from aries_cloudagent.protocols.issue_credential.v2_0.messages.cred_format import V20CredFormat
 from aries_cloudagent.protocols.issue_credential.v2_0.models.cred_ex_record import (
     V20CredExRecord,
 )
 from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import (
     V20CredExRecordIndy,
 )
-from aries_cloudagent.protocols.present_proof.v2_0.messages.pres_format import V20PresFormat
 from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import V20PresExRecord
 from aries_cloudagent.storage.error import StorageNotFoundError
 
@@ -101,12 +101,48 @@ async def recorded(pres_ex_id: str) -> None:
 async def _record_presentation(profile: Profile, pres_ex_id: str) -> None:
     try:
         async with _turn(), profile.session() as session:
-            record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
+            record = await _raw(session, V20PresExRecord.RECORD_TYPE, pres_ex_id,
+                                "pres_ex_id")
             entry = disclosure_entry(record)
-            entry.update(await counterparty(session, record.connection_id))
+            entry.update(await counterparty(session, record.get("connection_id")))
             await add_entry(session, entry)
     except Exception:  # history must never break the exchange itself
         LOGGER.exception("ssi-wallet: could not record presentation %s", pres_ex_id)
+
+
+async def _raw(session: ProfileSession, record_type: str, record_id: str,
+               id_field: str) -> dict[str, Any]:
+    """A stored ACA-Py record as the JSON it is kept as (its id added as `id_field`,
+    as ACA-Py's models show it). The history reads a few fields
+    of the exchange it was told about: building ACA-Py's models of every message in the
+    exchange (the presentation, the credential) cost several ms per entry, on the event
+    loop that is sending the very message this entry is about."""
+    entry = await session.handle.fetch(record_type, record_id)
+    if entry is None:
+        raise StorageNotFoundError(f"no {record_type} {record_id}")
+    return {**json.loads(entry.value), id_field: record_id}
+
+
+def indy_attachment(message: dict[str, Any] | None, attachments: str) -> dict[str, Any]:
+    """The indy (`hlindy/...`) attachment of a stored DIDComm v2.0 exchange message,
+    decoded (what ACA-Py's `message.attachment(Format.INDY)` gives)."""
+    if not message:
+        return {}
+    ids = {f.get("attach_id") for f in message.get("formats") or []
+           if str(f.get("format", "")).startswith("hlindy/")}
+    for attached in message.get(attachments) or []:
+        if attached.get("@id") not in ids:
+            continue
+        data = attached.get("data") or {}
+        if isinstance(data.get("json"), dict):
+            return data["json"]
+        if isinstance(data.get("base64"), str):
+            text = data["base64"].translate(_URLSAFE)
+            return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return {}
+
+
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 def _later(coro, done=None) -> asyncio.Task:
@@ -128,20 +164,20 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
 async def _record_credential(profile: Profile, cred_ex_id: str | None) -> None:
     try:
         async with _turn(), profile.session() as session:
-            record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
+            record = await _raw(session, V20CredExRecord.RECORD_TYPE, cred_ex_id or "",
+                                "cred_ex_id")
             details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
-            preview = record.cred_offer.credential_preview if record.cred_offer else None
-            offer = record.cred_offer.attachment(V20CredFormat.Format.INDY) \
-                if record.cred_offer else {}
+            offer = record.get("cred_offer") or {}
+            preview = offer.get("credential_preview") or {}
             entry = {
                 "kind": "credential_received",
                 "cred_ex_id": cred_ex_id,
-                "connection_id": record.connection_id,
+                "connection_id": record.get("connection_id"),
                 "credential_id": details[0].cred_id_stored if details else None,
-                "cred_def_id": (offer or {}).get("cred_def_id"),
-                "attributes": [attr.name for attr in preview.attributes] if preview else [],
+                "cred_def_id": indy_attachment(offer, "offers~attach").get("cred_def_id"),
+                "attributes": [attr.get("name") for attr in preview.get("attributes") or []],
             }
-            entry.update(await counterparty(session, record.connection_id))
+            entry.update(await counterparty(session, record.get("connection_id")))
             entry = await add_entry(session, entry)
         if entry["credential_id"]:
             from ssi_wallet.acapy_plugin.candidates import mark_received
@@ -151,10 +187,11 @@ async def _record_credential(profile: Profile, cred_ex_id: str | None) -> None:
         LOGGER.exception("ssi-wallet: could not record credential exchange %s", cred_ex_id)
 
 
-def disclosure_entry(record: V20PresExRecord) -> dict[str, Any]:
-    """What a sent presentation disclosed, read from the proof itself."""
-    request = record.pres_request.attachment(V20PresFormat.Format.INDY) or {}
-    proof = record.pres.attachment(V20PresFormat.Format.INDY) if record.pres else {}
+def disclosure_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """What a sent presentation disclosed, read from the proof itself (`record`: the
+    exchange as stored)."""
+    request = indy_attachment(record.get("pres_request"), "request_presentations~attach")
+    proof = indy_attachment(record.get("pres"), "presentations~attach")
     requested_proof = proof.get("requested_proof", {})
     requested_attrs = request.get("requested_attributes", {})
     revealed: dict[str, str] = {}
@@ -169,10 +206,11 @@ def disclosure_entry(record: V20PresExRecord) -> dict[str, Any]:
         for ref, spec in request.get("requested_predicates", {}).items()
         if ref in requested_proof.get("predicates", {})
     ]
+    pres_ex_id = record.get("pres_ex_id")
     return {
         "kind": "disclosure",
-        "pres_ex_id": record.pres_ex_id,
-        "connection_id": record.connection_id,
+        "pres_ex_id": pres_ex_id,
+        "connection_id": record.get("connection_id"),
         "request_name": request.get("name"),
         "revealed": revealed,
         "self_attested": self_attested,
@@ -180,7 +218,7 @@ def disclosure_entry(record: V20PresExRecord) -> dict[str, Any]:
         "cred_def_ids": sorted(
             {ident.get("cred_def_id") for ident in proof.get("identifiers", [])} - {None}
         ),
-        "consent_id": ANSWERED_UNDER_CONSENT.pop(record.pres_ex_id, None),
+        "consent_id": ANSWERED_UNDER_CONSENT.pop(pres_ex_id, None),
     }
 
 

@@ -7,6 +7,8 @@
     GET                 /ssi-wallet/credentials               (?start=&count=: newest first)
     POST                /ssi-wallet/candidates                (a proof request's candidates,
                         newest first: {"pres_ex_id", "referents": {ref: {start, count}}})
+    POST                /ssi-wallet/offers/{cred_ex_id}/accept ({"wait", "timeout"}: ask
+                        for the credential; answers once stored, see `accepting.py`)
 """
 
 from __future__ import annotations
@@ -176,6 +178,29 @@ async def candidates(request: web.BaseRequest) -> web.Response:
     return web.json_response({"results": results})
 
 
+#: Why an offer could not be accepted -> the HTTP status that says it.
+REFUSED_STATUS = {"not_found": 404, "not_open": 409, "connection": 409,
+                  "not_on_ledger": 422, "failed": 400}
+
+
+async def offer_accept(request: web.BaseRequest) -> web.Response:
+    from ssi_wallet.acapy_plugin.accepting import OfferRefused, accept
+
+    context: AdminRequestContext = request["context"]
+    body = await _json_object(request) if request.can_read_body else {}
+    wait, timeout = body.get("wait", True), body.get("timeout", 60)
+    if not isinstance(wait, bool) or isinstance(timeout, bool) \
+            or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
+        raise web.HTTPBadRequest(reason="wait must be true or false, timeout 0-3600 seconds")
+    try:
+        accepted = await accept(context.profile, request.match_info["cred_ex_id"],
+                                wait=wait, timeout=float(timeout))
+    except OfferRefused as refused:
+        return web.json_response({"reason": str(refused), "kind": refused.kind},
+                                 status=REFUSED_STATUS[refused.kind])
+    return web.json_response(accepted.to_json())
+
+
 async def _json_object(request: web.BaseRequest) -> dict:
     try:
         body = await request.json()
@@ -201,5 +226,6 @@ async def register(app: web.Application) -> None:
             web.post("/ssi-wallet/received-times", received_times),
             web.post("/ssi-wallet/candidates", candidates),
             web.get("/ssi-wallet/credentials", credentials_page, allow_head=False),
+            web.post("/ssi-wallet/offers/{cred_ex_id}/accept", offer_accept),
         ]
     )

@@ -28,7 +28,7 @@ from ssi_wallet.agency.issued_store import (
     IssuedRow,
     IssuedStore,
 )
-from ssi_wallet.errors import NotFoundError, ServiceError, UsageError
+from ssi_wallet.errors import NotFoundError, ServiceError, SsiWalletError, UsageError
 
 if TYPE_CHECKING:
     from ssi_wallet.agency.config import AgencyConfig
@@ -304,7 +304,12 @@ class Issuer:
         }
         if comment:
             body["comment"] = comment
-        return self.client.post("/issue-credential-2.0/send-offer", json=body) or {}
+        try:
+            return self.client.post("/issue-credential-2.0/send-offer", json=body) or {}
+        except SsiWalletError as error:
+            if error.http_status in (400, 403):  # the usual cause, said plainly
+                self._require_connection(connection_id)
+            raise
 
     def issue(
         self,
@@ -320,7 +325,6 @@ class Issuer:
         until the holder has it (issuer state credential-issued or done)."""
         raw = ctype.encode(values)
         cred_def_id = self.creddef_for(ctype, cred_def_id)
-        self._require_connection(connection_id)
         started = time.monotonic()
         if not wait:
             record = self.offer(connection_id, ctype, raw, cred_def_id)

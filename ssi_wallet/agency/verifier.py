@@ -120,12 +120,9 @@ def send_request(config: AgencyConfig, client: AdminClient, policy: Policy, *,
     `C-<connection id>`.
     """
     store = store or store_for(config)
-    connection = client.get(f"/connections/{connection_id}")
-    if connection.get("state") not in ("active", "completed", "response"):
-        raise UsageError(f"connection {connection_id} is {connection.get('state')}, not active")
     origin = "connection"
     if case_ref is None:
-        linked = _case_of_connection(store, client, connection_id, connection)
+        linked = _case_of_connection(store, client, connection_id)
         if linked is not None:
             case_ref, origin = linked["case_ref"], linked["origin"]
         else:
@@ -141,7 +138,12 @@ def send_request(config: AgencyConfig, client: AdminClient, policy: Policy, *,
         "comment": comment or policy.description.get("en") or policy.name,
         "presentation_request": {"indy": built.request},
     }
-    record = client.post("/present-proof-2.0/send-request", json=body)
+    try:
+        record = client.post("/present-proof-2.0/send-request", json=body)
+    except SsiWalletError as error:
+        if error.http_status in (400, 403):  # the usual cause, said plainly
+            _require_active(client, connection_id)
+        raise
     pres_ex_id = record["pres_ex_id"]
     store.add_exchange(
         pres_ex_id=pres_ex_id, case_ref=case_ref, connection_id=connection_id,
@@ -187,6 +189,12 @@ def supersede_unanswered(client: AdminClient, store: CaseStore, case_ref: str,
     if closed:
         log.info("case %s: request %s supersedes %s", case_ref, new_id, ", ".join(closed))
     return closed
+
+
+def _require_active(client: AdminClient, connection_id: str) -> None:
+    connection = client.get(f"/connections/{connection_id}")
+    if connection.get("state") not in ("active", "completed", "response"):
+        raise UsageError(f"connection {connection_id} is {connection.get('state')}, not active")
 
 
 def _policy_text(policy: Policy) -> str:

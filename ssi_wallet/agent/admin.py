@@ -197,13 +197,17 @@ class AdminClient:
             except ValueError:
                 return text
         message = self._reason(status, reason, data)
+        error: ServiceError | NotFoundError
         if status == 404:
-            raise NotFoundError(f"{self.name}: {message or 'not found'} ({what})")
-        if status == 401:
-            raise AdminKeyRefused(f"{self.name} refused the admin API key ({what}); "
-                               "was the agent restarted by another program?")
-        raise ServiceError(f"{self.name}: {what} failed: HTTP {status}"
-                           + (f": {message}" if message else ""))
+            error = NotFoundError(f"{self.name}: {message or 'not found'} ({what})")
+        elif status == 401:
+            error = AdminKeyRefused(f"{self.name} refused the admin API key ({what}); "
+                                    "was the agent restarted by another program?")
+        else:
+            error = ServiceError(f"{self.name}: {what} failed: HTTP {status}"
+                                 + (f": {message}" if message else ""))
+        error.http_status, error.http_reason = status, message
+        raise error
 
     def _reason(self, status: int, reason_phrase: str, data: bytes) -> str:
         """ACA-Py's reason on one line: aiohttp's "404: reason" text or a JSON body."""

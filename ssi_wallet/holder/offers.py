@@ -6,16 +6,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from ssi_wallet.errors import NotFoundError, SsiWalletError, UsageError
+from ssi_wallet.errors import NotFoundError, ServiceError, SsiWalletError, UsageError
 from ssi_wallet.holder.connections import labels
 from ssi_wallet.holder.models import Offer
-from ssi_wallet.holder.waiting import wait_for_state
 
 if TYPE_CHECKING:
     from ssi_wallet.agent.admin import AdminClient
 
 RECORDS = "/issue-credential-2.0/records"
+ACCEPT = "/ssi-wallet/offers"
 OPEN_STATE = "offer-received"
+#: Seconds the HTTP call may outlast the agent's own wait (it answers at its timeout).
+ANSWER_MARGIN = 30.0
 
 
 def list_offers(client: AdminClient) -> list[Offer]:
@@ -70,41 +72,45 @@ def _open_offer(client: AdminClient, offer_id: str) -> Offer:
 
 def accept_offer(client: AdminClient, offer_id: str, *, wait: bool = True,
                  timeout: float = 60.0) -> str | None:
-    """Request the credential; with `wait`, return its id once stored in the wallet."""
-    offer = _open_offer(client, offer_id)
-    if offer.on_ledger is False:
-        raise NotFoundError(
-            f"offer {offer_id}: its credential definition {offer.cred_def_id} is not on "
-            "your ledger (the issuer uses another network, or no such definition exists)",
-            hint=f"decline it: ssi-wallet offers decline {offer_id}")
+    """Request the credential; with `wait`, return its id once stored in the wallet.
 
-    def trigger() -> tuple[str, dict]:
-        return offer_id, client.post(f"{RECORDS}/{offer_id}/send-request", json={}) or {}
-
+    One call: the wallet's agent checks the offer (open, its definition on our ledger),
+    asks for the credential and answers when the exchange is finished
+    (`acapy_plugin/accepting.py`)."""
+    try:
+        answer = client.post(f"{ACCEPT}/{quote(offer_id, safe='')}/accept",
+                             json={"wait": wait, "timeout": timeout},
+                             timeout=timeout + ANSWER_MARGIN) or {}
+    except SsiWalletError as error:
+        raise _refusal(error, offer_id) from None
     if not wait:
-        trigger()
         return None
-    record = wait_for_state(
-        client,
-        topic="issue_credential_v2_0",
-        id_field="cred_ex_id",
-        trigger=trigger,
-        fetch=lambda rid: client.get(f"{RECORDS}/{rid}"),
-        done=("done",),
-        failed=("abandoned", "deleted"),
-        timeout=timeout,
-        what="credential exchange",
-        state_of=_stored_state,
-    )
-    return (record.get("indy") or {}).get("cred_id_stored")
+    state, stored = answer.get("state"), answer.get("credential_id")
+    if state == "done" and stored:
+        return stored
+    if answer.get("timed_out"):
+        raise ServiceError(f"timed out after {timeout:.0f} s waiting for credential "
+                           f"exchange {offer_id} (state {state or 'unknown'})")
+    raise ServiceError(f"credential exchange {offer_id} failed: "
+                       f"{answer.get('error_msg') or state or 'no credential stored'}")
 
 
-def _stored_state(record: dict) -> str:
-    """`done` only once the credential is really in the wallet."""
-    cred_ex = record.get("cred_ex_record", record)
-    if cred_ex.get("state") == "done" and not (record.get("indy") or {}).get("cred_id_stored"):
-        return "storing"
-    return cred_ex.get("state", "")
+def _refusal(error: SsiWalletError, offer_id: str) -> SsiWalletError:
+    """The agent's refusal as the error a user acts on."""
+    reason = error.http_reason or str(error)
+    if error.http_status == 404 and not reason.startswith("no offer"):
+        return ServiceError("the wallet's agent does not know how to accept offers "
+                            "(started by an older version)",
+                            hint="restart it: ssi-wallet agent stop && ssi-wallet agent start")
+    if error.http_status == 404:
+        return NotFoundError(reason)
+    if error.http_status == 409:
+        return UsageError(reason)
+    if error.http_status == 422:
+        return NotFoundError(reason, hint=f"decline it: ssi-wallet offers decline {offer_id}")
+    if error.http_status == 400:
+        return ServiceError(reason)
+    return error
 
 
 def decline_offer(client: AdminClient, offer_id: str, *, reason: str | None = None) -> None:

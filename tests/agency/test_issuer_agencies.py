@@ -228,6 +228,28 @@ def test_issue_is_checked_against_the_type(
     assert "month" in message
 
 
+def test_issue_to_a_connection_not_ready_says_so(agencies: Home, income_def: dict):
+    """The agency offers without asking about the connection first (one admin call less
+    per credential); when ACA-Py refuses, the refusal is explained plainly."""
+    attrs = {"month": "2026-10", "net_income_cents": "1234.00 EUR",
+             "gross_income_cents": "2000.00 EUR", "employer_name": "RideCo",
+             "employee_ref": "E-1", "issue_date": "2026-11-01", "valid_until": "2027-11-01"}
+    invitation = agencies.json("issuer", "invite", "--agency", "employer")
+    (waiting,) = agencies.json("issuer", "connections", "list", "--agency", "employer",
+                               "--invitation", invitation["invi_msg_id"])
+    assert waiting["state"] not in CONNECTED
+    unused = agencies(*_issue("employer", waiting["connection_id"], "IncomeStatement", attrs),
+                      "--json")
+    assert unused.returncode == 2, unused.stderr
+    assert unused.json()["error"]["message"] == (
+        f"connection {waiting['connection_id']} is not active (state {waiting['state']})")
+    unknown = agencies(*_issue("employer", "0c9e8a41-0000-4000-8000-000000000000",
+                               "IncomeStatement", attrs), "--json")
+    assert unknown.returncode == 1, unknown.stderr
+    assert "has no connection 0c9e8a41-0000-4000-8000-000000000000" in (
+        unknown.json()["error"]["message"])
+
+
 def test_issue_waits_until_the_citizen_stored_it(
     agencies: Home, wallet: Home, income_def: dict, employer_connections: list[str]
 ):

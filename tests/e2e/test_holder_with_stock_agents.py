@@ -89,6 +89,25 @@ def credential_id(issuer: IssuerSetup, wallet: Wallet,
     return accepted["credential_id"]
 
 
+def test_an_offer_taken_or_unknown_is_refused_plainly(credential_id: str,
+                                                     wallet: Wallet) -> None:
+    """Accepting is one call into the wallet's agent; its refusals still read as the
+    user's mistake (exit 2) or a missing offer (exit 1), one line, no traceback."""
+    from ssi_wallet.holder.agent import holder_client
+
+    with holder_client(wallet.path) as client:
+        found = client.get("/issue-credential-2.0/records", params={"role": "holder"})
+    (taken,) = [r["cred_ex_record"] for r in found["results"]]
+    assert taken["state"] == "done"
+    again = wallet("offers", "accept", taken["cred_ex_id"])
+    assert again.returncode == 2, again.stderr
+    assert "is done, not open" in again.stderr and "Traceback" not in again.stderr
+    unknown = wallet("offers", "accept", "3f1c0d5e-0000-4000-8000-000000000000")
+    assert unknown.returncode == 1, unknown.stderr
+    assert "no offer 3f1c0d5e-0000-4000-8000-000000000000" in unknown.stderr
+    assert [c["id"] for c in wallet.json("credentials", "list")] == [credential_id]
+
+
 def _income_below_1500(issuer: IssuerSetup) -> dict:
     """The predicate-only request: net income below EUR 1,500.00, nothing revealed."""
     return {"income": {"name": "net_income_cents", "p_type": "<", "p_value": 150000,
@@ -152,8 +171,15 @@ def test_one_revealed_attribute_reveals_that_one_only(agents, issuer, wallet, co
     assert disclosures[-2]["revealed"] == {}
     assert disclosures[-2]["predicates"] == [
         {"name": "net_income_cents", "p_type": "<", "p_value": 150000}]
-    assert any(e["kind"] == "credential_received" and e["credential_id"] == credential_id
-               for e in history)
+    (received,) = [e for e in history if e["kind"] == "credential_received"
+                   and e["credential_id"] == credential_id]
+    assert received["cred_def_id"] == issuer.cred_def_id
+    assert sorted(received["attributes"]) == sorted(OCTOBER)
+    assert received["counterparty"] == agents["issuer"].config.label
+    assert disclosures[-1]["counterparty"] == "Municipality of Eindhoven"
+    assert disclosures[-1]["cred_def_ids"] == [issuer.cred_def_id]
+    assert disclosures[-1]["pres_ex_id"] and disclosures[-1]["connection_id"] == (
+        connections["verifier"]["holder"])
 
 
 def test_decline_reaches_the_verifier_as_abandoned(agents, wallet, connections,
