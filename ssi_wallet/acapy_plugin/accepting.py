@@ -38,6 +38,8 @@ from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import 
 )
 from aries_cloudagent.storage.error import StorageNotFoundError
 
+from ssi_wallet.acapy_plugin.stored import raw
+
 EXCHANGE_EVENTS = re.compile(r"^acapy::record::issue_credential_v2_0::.*$")
 OPEN = V20CredExRecord.STATE_OFFER_RECEIVED
 FINAL = (V20CredExRecord.STATE_DONE, V20CredExRecord.STATE_ABANDONED, "deleted")
@@ -113,7 +115,7 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
             return Accepted(cred_ex_id, V20CredExRecord.STATE_REQUEST_SENT, None)
         try:
             await asyncio.wait_for(asyncio.shield(finished), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     finally:
         bus.unsubscribe(EXCHANGE_EVENTS, on_event)
@@ -141,14 +143,14 @@ async def _send_request(profile: Profile, record: V20CredExRecord,
 async def outcome(profile: Profile, cred_ex_id: str, *, timed_out: bool) -> Accepted:
     """Where the exchange stands, with the stored credential's id once it is stored."""
     async with profile.session() as session:
-        try:
-            record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
-        except StorageNotFoundError:
+        record = await raw(session, V20CredExRecord.RECORD_TYPE, cred_ex_id, "cred_ex_id")
+        if record is None:
             return Accepted(cred_ex_id, "deleted", None, "the exchange was deleted",
                             timed_out)
         details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
     stored = details[0].cred_id_stored if details else None
-    return Accepted(cred_ex_id, record.state, stored, record.error_msg, timed_out)
+    return Accepted(cred_ex_id, record.get("state") or "", stored, record.get("error_msg"),
+                    timed_out)
 
 
 def _cred_def_id(record: V20CredExRecord) -> str | None:

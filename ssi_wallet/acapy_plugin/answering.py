@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from collections import Counter
@@ -36,6 +35,7 @@ from ssi_wallet.acapy_plugin.history import (
     counterparty,
     recorded,
 )
+from ssi_wallet.acapy_plugin.stored import indy_attachment, raw
 from ssi_wallet.holder.consent import Answer, Consent, screen, uses_in_month, verdict
 from ssi_wallet.holder.models import ProofRequest
 from ssi_wallet.holder.planning import (
@@ -88,10 +88,11 @@ class Answers:
                      today: dt.date | None = None) -> Answer:
         today = today or dt.date.today()
         async with profile.session() as session:
-            record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
-        if record.state != OPEN:
-            return Answer(None, "waiting", f"request is {record.state}")
-        request = ProofRequest.from_record(record.serialize())
+            stored = await raw(session, V20PresExRecord.RECORD_TYPE, pres_ex_id, "pres_ex_id")
+        if stored is None or stored.get("state") != OPEN:
+            state = stored.get("state") if stored else "gone"
+            return Answer(None, "waiting", f"request is {state}")
+        request = ProofRequest.from_record(request_record(stored))
         assert self._screening is not None
         async with self._screening:  # the monthly limit is counted and reserved at once
             consent, reason = await self._screen(profile, request, today)
@@ -102,7 +103,7 @@ class Answers:
             plan = await plan_in_agent(profile, request)
             outcome = verdict(consent, plan)
             if outcome.action == "presented":
-                await present(profile, record, plan, consent.id)
+                await present(profile, pres_ex_id, plan, consent.id)
                 await recorded(pres_ex_id)  # counted in the history before the reservation ends
             elif outcome.action == "declined":
                 await decline(profile, request, outcome.reason, consent.id)
@@ -149,12 +150,21 @@ async def revoked(profile: Profile, credential_id: str, at: int) -> bool:
                                                                    None, at)
 
 
-async def present(profile: Profile, record: V20PresExRecord, plan: Plan,
-                  consent_id: str) -> None:
+def request_record(stored: dict[str, Any]) -> dict[str, Any]:
+    """A raw stored exchange in the shape `ProofRequest.from_record` reads (ACA-Py's
+    serialized record): the fields it uses, the request decoded as `by_format`."""
+    request = indy_attachment(stored.get("pres_request"), "request_presentations~attach")
+    return {**{k: stored.get(k) for k in ("pres_ex_id", "connection_id", "state",
+                                         "created_at")},
+            "by_format": {"pres_request": {"indy": request}}}
+
+
+async def present(profile: Profile, pres_ex_id: str, plan: Plan, consent_id: str) -> None:
     """Build the presentation the plan describes and send it (ACA-Py's
     send-presentation, in process). History records it on `presentation-sent`."""
-    pres_ex_id = record.pres_ex_id
-    if await _state_now(profile, pres_ex_id) != OPEN:  # answered meanwhile (by a command)
+    async with profile.session() as session:
+        record = await V20PresExRecord.retrieve_by_id(session, pres_ex_id)
+    if record.state != OPEN:  # answered meanwhile (by the citizen's command)
         return
     record.auto_remove = not profile.settings.get("preserve_exchange_records")
     ANSWERED_UNDER_CONSENT[pres_ex_id] = consent_id
@@ -165,14 +175,6 @@ async def present(profile: Profile, record: V20PresExRecord, plan: Plan,
         ANSWERED_UNDER_CONSENT.pop(pres_ex_id, None)
         raise
     await _send(profile, message, record.connection_id)
-
-
-async def _state_now(profile: Profile, pres_ex_id: str) -> str | None:
-    """The exchange's stored state, read raw: the record itself was loaded moments ago,
-    and loading it again through ACA-Py's models costs more than the check is worth."""
-    async with profile.session() as session:
-        entry = await session.handle.fetch(V20PresExRecord.RECORD_TYPE, pres_ex_id)
-    return json.loads(entry.value).get("state") if entry is not None else None
 
 
 async def decline(profile: Profile, request: ProofRequest, reason: str,

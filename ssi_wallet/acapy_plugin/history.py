@@ -7,9 +7,7 @@ are encrypted with the wallet key and go wherever the wallet goes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
-import json
 import logging
 import re
 from typing import Any
@@ -28,6 +26,7 @@ from aries_cloudagent.protocols.present_proof.v2_0.models.pres_exchange import V
 from aries_cloudagent.storage.error import StorageNotFoundError
 
 from ssi_wallet.acapy_plugin import records
+from ssi_wallet.acapy_plugin.stored import indy_attachment, raw
 
 LOGGER = logging.getLogger(__name__)
 # The plugin's own bookkeeping takes one wallet session at a time, so that a burst of
@@ -101,8 +100,8 @@ async def recorded(pres_ex_id: str) -> None:
 async def _record_presentation(profile: Profile, pres_ex_id: str) -> None:
     try:
         async with _turn(), profile.session() as session:
-            record = await _raw(session, V20PresExRecord.RECORD_TYPE, pres_ex_id,
-                                "pres_ex_id")
+            record = await _exchange(session, V20PresExRecord.RECORD_TYPE, pres_ex_id,
+                                     "pres_ex_id")
             entry = disclosure_entry(record)
             entry.update(await counterparty(session, record.get("connection_id")))
             await add_entry(session, entry)
@@ -110,39 +109,13 @@ async def _record_presentation(profile: Profile, pres_ex_id: str) -> None:
         LOGGER.exception("ssi-wallet: could not record presentation %s", pres_ex_id)
 
 
-async def _raw(session: ProfileSession, record_type: str, record_id: str,
-               id_field: str) -> dict[str, Any]:
-    """A stored ACA-Py record as the JSON it is kept as (its id added as `id_field`,
-    as ACA-Py's models show it). The history reads a few fields
-    of the exchange it was told about: building ACA-Py's models of every message in the
-    exchange (the presentation, the credential) cost several ms per entry, on the event
-    loop that is sending the very message this entry is about."""
-    entry = await session.handle.fetch(record_type, record_id)
-    if entry is None:
+async def _exchange(session: ProfileSession, record_type: str, record_id: str,
+                    id_field: str) -> dict[str, Any]:
+    """The exchange the entry is about, raw (`stored.py`: a few fields are needed)."""
+    record = await raw(session, record_type, record_id, id_field)
+    if record is None:
         raise StorageNotFoundError(f"no {record_type} {record_id}")
-    return {**json.loads(entry.value), id_field: record_id}
-
-
-def indy_attachment(message: dict[str, Any] | None, attachments: str) -> dict[str, Any]:
-    """The indy (`hlindy/...`) attachment of a stored DIDComm v2.0 exchange message,
-    decoded (what ACA-Py's `message.attachment(Format.INDY)` gives)."""
-    if not message:
-        return {}
-    ids = {f.get("attach_id") for f in message.get("formats") or []
-           if str(f.get("format", "")).startswith("hlindy/")}
-    for attached in message.get(attachments) or []:
-        if attached.get("@id") not in ids:
-            continue
-        data = attached.get("data") or {}
-        if isinstance(data.get("json"), dict):
-            return data["json"]
-        if isinstance(data.get("base64"), str):
-            text = data["base64"].translate(_URLSAFE)
-            return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    return {}
-
-
-_URLSAFE = str.maketrans("+/", "-_")
+    return record
 
 
 def _later(coro, done=None) -> asyncio.Task:
@@ -164,8 +137,8 @@ async def on_credential_done(profile: Profile, event: Event) -> None:
 async def _record_credential(profile: Profile, cred_ex_id: str | None) -> None:
     try:
         async with _turn(), profile.session() as session:
-            record = await _raw(session, V20CredExRecord.RECORD_TYPE, cred_ex_id or "",
-                                "cred_ex_id")
+            record = await _exchange(session, V20CredExRecord.RECORD_TYPE, cred_ex_id or "",
+                                     "cred_ex_id")
             details = await V20CredExRecordIndy.query_by_cred_ex_id(session, cred_ex_id)
             offer = record.get("cred_offer") or {}
             preview = offer.get("credential_preview") or {}

@@ -375,11 +375,16 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
     webhooks = settings.get("webhook_urls") or []
     if isinstance(webhooks, str):
         webhooks = [webhooks]
+    role_flags: tuple[str, ...] = ()
     if config.has_role("verifier"):
         from ssi_wallet.agency.serve import webhook_url
 
         # decisions are made by `serve`; a URL listed twice would deliver every event twice
         webhooks = list(dict.fromkeys([*webhooks, webhook_url(config)]))
+        # Events carry the whole exchange record (ACA-Py builds it for every event
+        # anyway, then trims it): `serve` decides on the finished exchange it is sent
+        # instead of reading it back from a busy agent (16-34 ms per decision).
+        role_flags = ("--debug-webhooks",)
     for url in webhooks:
         host = urlsplit(url).hostname or ""
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -410,7 +415,8 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
                 webhook_urls=tuple(webhooks),
                 tails_server_base_url=tails,
                 tails_server_upload_url=tails,
-                flags=(*AGENCY_FLAGS, *blocked_plugins(UNUSED_PLUGINS, extra), *extra),
+                flags=(*AGENCY_FLAGS, *role_flags, *blocked_plugins(UNUSED_PLUGINS, extra),
+                       *extra),
                 storage=storage,
             )
         )

@@ -126,11 +126,12 @@ class Server:
 
         return client_for(self.config)
 
-    def _process(self, pres_ex_id: str) -> dict[str, Any]:
+    def _process(self, pres_ex_id: str, record: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
         from ssi_wallet.agency.verifier import process_exchange
 
         with self._client() as client:
-            return process_exchange(self.config, client, pres_ex_id).to_json()
+            return process_exchange(self.config, client, pres_ex_id, record=record).to_json()
 
     def _connection(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         from ssi_wallet.agency.verifier import on_connection
@@ -192,7 +193,10 @@ class Server:
             if topic == "present_proof_v2_0" and payload.get("state") in ("done", "abandoned") \
                     and payload.get("role", "verifier") == "verifier" \
                     and isinstance(payload.get("pres_ex_id"), str):
-                result = await self.run_in_worker(self._process, payload["pres_ex_id"])
+                # The agent sends the whole record (--debug-webhooks); a trimmed one
+                # (an agent started by an older version) is read back instead.
+                full = payload if isinstance(payload.get("by_format"), dict) else None
+                result = await self.run_in_worker(self._process, payload["pres_ex_id"], full)
                 if result["status"] == "unknown":
                     # sent by a command that has not recorded it yet: look again soon
                     asyncio.get_running_loop().call_later(

@@ -369,8 +369,13 @@ def on_connection(config: AgencyConfig, client: AdminClient, payload: dict[str, 
 
 def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str, *,
                      store: CaseStore | None = None, run_actions: bool = True,
-                     today: dt.date | None = None) -> Outcome:
-    """Decide a finished proof exchange exactly once (idempotent by pres_ex_id)."""
+                     today: dt.date | None = None,
+                     record: dict[str, Any] | None = None) -> Outcome:
+    """Decide a finished proof exchange exactly once (idempotent by pres_ex_id).
+
+    `record` is the exchange as the agent sent it to `serve` (its webhook, which only
+    the agent can post: it carries the agency's webhook key); without it the record
+    is read from the agent."""
     from ssi_wallet.agency import workflows
     from ssi_wallet.agency.actions import render, run_pending
 
@@ -383,8 +388,9 @@ def process_exchange(config: AgencyConfig, client: AdminClient, pres_ex_id: str,
     if exchange.status == "processed":
         return Outcome(pres_ex_id, "already", store.decision(pres_ex_id),
                        store.actions_of(pres_ex_id))
-    # The agent's record is the authority (not a webhook body anyone could post).
-    record = client.get(f"{RECORDS}/{pres_ex_id}")
+    # The agent's record is the authority: as it sent it, or read from it.
+    if record is None or record.get("pres_ex_id") != pres_ex_id:
+        record = client.get(f"{RECORDS}/{pres_ex_id}")
     if record.get("state") not in FINAL_STATES:
         return Outcome(pres_ex_id, "pending")
     policy = parse_policy_text(exchange.policy_text,

@@ -29,6 +29,7 @@ class FakeAgent:
         self.fail_messages = 0
         self.counter = 0
         self.listings = 0  # GETs of the whole record list
+        self.reads: list[str] = []  # GETs of one record
 
     def get(self, path: str, params: dict | None = None) -> Any:
         if path.startswith("/connections/"):
@@ -38,6 +39,7 @@ class FakeAgent:
             return {"results": [r for r in self.records.values()
                                 if r["state"] == (params or {}).get("state")]}
         pres_ex_id = path.rsplit("/", 1)[1]
+        self.reads.append(pres_ex_id)
         if pres_ex_id not in self.records:
             raise NotFoundError(f"no record {pres_ex_id}")
         return self.records[pres_ex_id]
@@ -143,6 +145,25 @@ def test_payment_once_per_proof_and_per_month(setup) -> None:
     _, decided = two_steps(config, agent, store, "c1", 202609, "140000")
     assert decided.decision["values"]["amount_cents"] == 10000
     assert store.payments_count("C-c1") == 2
+
+
+def test_the_record_the_agent_sent_is_decided_without_reading_it_back(setup) -> None:
+    """`serve` passes the finished record its webhook carried (the agent runs with
+    --debug-webhooks); a record of another exchange is not taken for this one."""
+    config, agent, store = setup
+    sent = verifier.send_request(config, agent, INCOME, connection_id="c7", month=202610)
+    agent.answer(sent["pres_ex_id"], revealed={"month": "202610"})
+    other = verifier.send_request(config, agent, INCOME, connection_id="c8", month=202610)
+    agent.answer(other["pres_ex_id"], revealed={"month": "202610"})
+    agent.reads.clear()
+    given = verifier.process_exchange(config, agent, sent["pres_ex_id"],
+                                      record=dict(agent.records[sent["pres_ex_id"]]))
+    assert given.decision["outcome"] == "proven" and agent.reads == []
+    mixed_up = verifier.process_exchange(config, agent, other["pres_ex_id"],
+                                         record=dict(agent.records[sent["pres_ex_id"]]))
+    assert mixed_up.decision["outcome"] == "proven"
+    assert agent.reads == [other["pres_ex_id"]]
+    assert store.audit_of(other["pres_ex_id"])["learned"]["revealed"] == {"month": "202610"}
 
 
 def test_declined_is_not_entitled_and_learns_nothing(setup) -> None:
