@@ -41,6 +41,9 @@ from aries_cloudagent.storage.error import StorageNotFoundError
 from ssi_wallet.acapy_plugin.stored import raw
 
 EXCHANGE_EVENTS = re.compile(r"^acapy::record::issue_credential_v2_0::.*$")
+#: The exchange's indy detail: saved with the stored credential's id once it is in the
+#: wallet, moments before ACA-Py saves `done` and acknowledges.
+DETAIL_EVENTS = re.compile(r"^acapy::record::issue_credential_v2_0_indy$")
 OPEN = V20CredExRecord.STATE_OFFER_RECEIVED
 FINAL = (V20CredExRecord.STATE_DONE, V20CredExRecord.STATE_ABANDONED, "deleted")
 
@@ -70,8 +73,9 @@ class Accepted:
 
 async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
                  timeout: float = 60.0) -> Accepted:
-    """Ask for the offered credential; with `wait`, return once the exchange is final
-    (or `timeout` passed: `timed_out`, the exchange goes on)."""
+    """Ask for the offered credential; with `wait`, return once the credential is in
+    the wallet or the exchange failed (or `timeout` passed: `timed_out`, the exchange
+    goes on)."""
     async with profile.session() as session:
         try:
             record = await V20CredExRecord.retrieve_by_id(session, cred_ex_id)
@@ -103,12 +107,14 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
 
     async def on_event(_profile: Profile, event: Event) -> None:
         payload = event.payload or {}
-        if payload.get("cred_ex_id") == cred_ex_id and payload.get("state") in FINAL \
-                and not finished.done():
-            finished.set_result(payload["state"])
+        if payload.get("cred_ex_id") != cred_ex_id or finished.done():
+            return
+        if payload.get("state") in FINAL or payload.get("cred_id_stored"):
+            finished.set_result(True)
 
     bus = profile.inject(EventBus)
-    bus.subscribe(EXCHANGE_EVENTS, on_event)  # before the request leaves: no event missed
+    for pattern in (EXCHANGE_EVENTS, DETAIL_EVENTS):  # before the request leaves
+        bus.subscribe(pattern, on_event)
     try:
         await _send_request(profile, record, connection)
         if not wait:
@@ -118,7 +124,8 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
         except TimeoutError:
             pass
     finally:
-        bus.unsubscribe(EXCHANGE_EVENTS, on_event)
+        for pattern in (EXCHANGE_EVENTS, DETAIL_EVENTS):
+            bus.unsubscribe(pattern, on_event)
     return await outcome(profile, cred_ex_id, timed_out=not finished.done())
 
 

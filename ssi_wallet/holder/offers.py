@@ -86,7 +86,7 @@ def accept_offer(client: AdminClient, offer_id: str, *, wait: bool = True,
     if not wait:
         return None
     state, stored = answer.get("state"), answer.get("credential_id")
-    if state == "done" and stored:
+    if stored:  # in the wallet (ACA-Py may still be saving `done` and acknowledging)
         return stored
     if answer.get("timed_out"):
         raise ServiceError(f"timed out after {timeout:.0f} s waiting for credential "
