@@ -90,13 +90,21 @@ async def pages(profile: Profile, request: ProofRequest,
     return out
 
 
+#: The first page of an answer in the agent: the newest candidate alone. An answer takes
+#: the newest credential that will do, nearly always that one; each row read costs
+#: ~0.4 ms (Askar decrypts its tags), so a first page of 20 cost ~8 ms per answer for 19
+#: rows unused. When it will not do (revoked, expired), pages of PAGE follow.
+FIRST_PAGE = 1
+
+
 async def fetch_into(profile: Profile, facts: PlanFacts, referents) -> None:
     """Add the next page of each referent's candidates to `facts` (in the agent)."""
-    wanted = {ref: (len(facts.candidates.get(ref, [])), PAGE) for ref in referents}
+    wanted = {ref: (len(facts.candidates.get(ref, [])),
+                    PAGE if facts.candidates.get(ref) else FIRST_PAGE) for ref in referents}
     found = await pages(profile, facts.request, wanted, with_total=False)
     for ref, got in found.items():
         facts.add_page(ref, [Credential.from_record(i, i.get("received_at"))
-                             for i in got["results"]], None, PAGE)
+                             for i in got["results"]], None, wanted[ref][1])
 
 
 async def stored_times(session: ProfileSession, wanted: set[str] | None) -> dict[str, str]:

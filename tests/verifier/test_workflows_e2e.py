@@ -279,6 +279,20 @@ def test_income_below_minimum_pays_the_difference_once(agencies: Home, wallet: H
     assert len(case["payments"]) == 1
 
 
+def test_verifier_agents_send_serve_whole_records_issuers_trimmed_ones(agencies: Home):
+    """A verifier agency's agent runs with --debug-webhooks, so `serve` decides on the
+    finished record its webhook carries; an issuer-only agency's events stay trimmed."""
+    from ssi_wallet.agency import runtime
+
+    def debug_webhooks(name: str) -> bool | None:
+        config = runtime.load_agency(name, agencies.path)
+        with runtime.agency_client(config) as client:
+            return client.get("/status/config")["config"].get("debug.webhooks")
+
+    assert debug_webhooks("municipality") is True
+    assert not debug_webhooks("employer")
+
+
 def test_income_above_minimum_the_wallet_declines_and_nothing_is_owed(
         agencies: Home, wallet: Home, municipality_case):
     _issue(agencies, wallet, "employer", municipality_case["employer"], "IncomeStatement",
