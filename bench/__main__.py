@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import load_average, machine_info, versions
-from bench.runner import run_level
+from bench.runner import Chunk, run_chunk, run_level, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,9 +94,10 @@ def run_ledger(p: dict[str, Any]) -> dict[str, Any]:
 
 def run_levels(sides: dict[str, Any], p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every level of both modes for each side (stock, ours), the sides taking turns
-    level by level, the first of each pair alternating. Run one after the other, a
-    drift of the machine's speed (the floor's proof moved from 197 to 275 ms between
-    two runs here) fell on one side only."""
+    chunk by chunk (`chunks_of`), the first of each pair alternating. Run level after
+    level, a drift of the machine's speed still fell unevenly: the floor's proof moved
+    from 197 to 275 ms between two runs here, and a side's CPU per iteration by 15 %
+    between levels a minute apart."""
     out: dict[str, dict[str, Any]] = {name: {} for name in sides}
     for revocable in (False, True):
         mode = "revocable" if revocable else "plain"
@@ -114,18 +115,24 @@ def run_levels(sides: dict[str, Any], p: dict[str, Any]) -> dict[str, dict[str, 
                 log=log,
             )
             out[name][mode] = {}
-        for index, level in enumerate(p["levels"]):
-            order = list(sides) if index % 2 == 0 else list(reversed(sides))
-            for name in order:
-                out[name][mode][str(level)] = run_level(
-                    iterations[name],
-                    iterations=p["iterations"],
-                    concurrency=level,
-                    pids=sides[name].pids,
-                    label=f"{name} {mode}",
-                    log=log,
-                )
+        for level in p["levels"]:
+            chunks: dict[str, list[Chunk]] = {name: [] for name in sides}
+            for index, size in enumerate(chunks_of(p["iterations"], level)):
+                order = list(sides) if index % 2 == 0 else list(reversed(sides))
+                for name in order:
+                    chunks[name].append(run_chunk(iterations[name], iterations=size,
+                                                  concurrency=level, pids=sides[name].pids))
+            for name in sides:
+                out[name][mode][str(level)] = summarise(f"{name} {mode}", level,
+                                                        chunks[name], log)
     return out
+
+
+def chunks_of(iterations: int, concurrency: int) -> list[int]:
+    """A level's iterations in turns of at least two rounds of its workers each (so
+    the ramp at a turn's start and end stays a small part of it), at most five turns."""
+    count = max(1, min(5, iterations // (2 * concurrency)))
+    return [iterations // count + (1 if i < iterations % count else 0) for i in range(count)]
 
 
 def run_agents(p: dict[str, Any], ledger, work: Path, names: list[str]) -> dict[str, Any]:

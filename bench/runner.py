@@ -3,7 +3,8 @@
 `iteration(worker, index)` does one full iteration and returns its phase durations
 (`issuance_s`, `proof_s`). `concurrency` worker threads take iteration numbers from a
 shared counter until `iterations` were started; wall time and CPU are measured around
-the whole level.
+each chunk of a level, and a level is summarised over its chunks (so two sides can take
+turns chunk by chunk).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import CpuMeter, load_average, summary_ms
@@ -19,19 +21,23 @@ from bench.common import CpuMeter, load_average, summary_ms
 Iteration = Callable[[int, int], dict[str, float]]
 
 
-def run_level(
-    iteration: Iteration,
-    *,
-    iterations: int,
-    concurrency: int,
-    pids: dict[str, int],
-    label: str,
-    log: Callable[[str], None] = print,
-) -> dict[str, Any]:
+@dataclass
+class Chunk:
+    """What one run of iterations at one concurrency produced, before summarising."""
+
+    results: list[dict[str, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+    load_before: Any = None
+
+
+def run_chunk(iteration: Iteration, *, iterations: int, concurrency: int,
+              pids: dict[str, int]) -> Chunk:
+    """`iterations` iterations on `concurrency` worker threads, timed and metered."""
     counter = iter(range(iterations))
     lock = threading.Lock()
-    results: list[dict[str, float]] = []
-    errors: list[str] = []
+    chunk = Chunk()
 
     def worker(w: int) -> None:
         while True:
@@ -43,29 +49,44 @@ def run_level(
                 result = iteration(w, i)
             except Exception as error:  # noqa: BLE001 - counted, level continues
                 with lock:
-                    errors.append(f"{type(error).__name__}: {error}"[:300])
-                    if len(errors) == 1:
+                    chunk.errors.append(f"{type(error).__name__}: {error}"[:300])
+                    if len(chunk.errors) == 1:
                         traceback.print_exc()
                 continue
             with lock:
-                results.append(result)
+                chunk.results.append(result)
 
     meter = CpuMeter(pids, include_self="controller")
     threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(concurrency)]
-    load_before = load_average()
+    chunk.load_before = load_average()
     meter.start()
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
-    cpu = meter.stop()
+    chunk.wall_s = time.perf_counter() - t0
+    chunk.cpu = meter.stop()
+    return chunk
+
+
+def summarise(label: str, concurrency: int, chunks: list[Chunk],
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """One level's figures over its chunks (iterations per minute over their summed
+    wall time, percentiles over all iterations, CPU summed)."""
+    results = [r for c in chunks for r in c.results]
+    errors = [e for c in chunks for e in c.errors]
+    wall = sum(c.wall_s for c in chunks)
+    cpu: dict[str, float] = {}
+    for c in chunks:
+        for name, used in c.cpu.items():
+            cpu[name] = cpu.get(name, 0.0) + used
     done = len(results)
     out = {
         "label": label,
         "concurrency": concurrency,
         "iterations": done,
+        "chunks": len(chunks),
         "errors": len(errors),
         "error_samples": errors[:3],
         "wall_s": round(wall, 2),
@@ -74,7 +95,7 @@ def run_level(
         "proof": summary_ms(r["proof_s"] for r in results),
         "cpu_s_per_iteration": {k: round(v / done, 4) if done else None for k, v in cpu.items()},
         "cpu_s_per_iteration_total": round(sum(cpu.values()) / done, 4) if done else None,
-        "load_average_before": load_before,
+        "load_average_before": chunks[0].load_before if chunks else None,
     }
     log(
         f"  {label} c={concurrency}: {done} it, {out['iterations_per_min']}/min, "
@@ -83,3 +104,17 @@ def run_level(
         + (f", {len(errors)} errors" if errors else "")
     )
     return out
+
+
+def run_level(
+    iteration: Iteration,
+    *,
+    iterations: int,
+    concurrency: int,
+    pids: dict[str, int],
+    label: str,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """One level in one go (warm-ups, the soak)."""
+    chunk = run_chunk(iteration, iterations=iterations, concurrency=concurrency, pids=pids)
+    return summarise(label, concurrency, [chunk], log)
