@@ -20,7 +20,7 @@ from typing import Any
 from aries_cloudagent.connections.models.conn_record import ConnRecord
 from aries_cloudagent.core.error import BaseError
 from aries_cloudagent.core.event_bus import Event, EventBus
-from aries_cloudagent.core.profile import Profile
+from aries_cloudagent.core.profile import Profile, ProfileSession
 from aries_cloudagent.ledger.base import BaseLedger
 from aries_cloudagent.ledger.multiple_ledger.ledger_requests_executor import (
     GET_CRED_DEF,
@@ -36,7 +36,9 @@ from aries_cloudagent.protocols.issue_credential.v2_0.models.cred_ex_record impo
 from aries_cloudagent.protocols.issue_credential.v2_0.models.detail.indy import (
     V20CredExRecordIndy,
 )
+from aries_cloudagent.protocols.out_of_band.v1_0.models.oob_record import OobRecord
 from aries_cloudagent.storage.error import StorageNotFoundError
+from aries_cloudagent.wallet.util import default_did_from_verkey
 
 from ssi_wallet.acapy_plugin.stored import raw
 
@@ -84,19 +86,7 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
         if record.role != V20CredExRecord.ROLE_HOLDER or record.state != OPEN:
             raise OfferRefused("not_open",
                                f"offer {cred_ex_id} is {record.state}, not open")
-        connection = None
-        if record.connection_id:
-            try:
-                connection = await ConnRecord.retrieve_by_id(session, record.connection_id)
-            except StorageNotFoundError:
-                raise OfferRefused("connection", f"offer {cred_ex_id}: its connection "
-                                   f"{record.connection_id} is gone") from None
-    if connection is None:
-        raise OfferRefused("connection", f"offer {cred_ex_id} came without a connection; "
-                           "this wallet takes offers over a connection only")
-    if not connection.is_ready:
-        raise OfferRefused("connection", f"offer {cred_ex_id}: connection "
-                           f"{record.connection_id} is {connection.state}, not active")
+        holder_did = await _holder_did(session, record)
     cred_def_id = _cred_def_id(record)
     if await definition_on_ledger(profile, cred_def_id) is False:
         raise OfferRefused("not_on_ledger", f"offer {cred_ex_id}: its credential definition "
@@ -116,7 +106,7 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
     for pattern in (EXCHANGE_EVENTS, DETAIL_EVENTS):  # before the request leaves
         bus.subscribe(pattern, on_event)
     try:
-        await _send_request(profile, record, connection)
+        await _send_request(profile, record, holder_did)
         if not wait:
             return Accepted(cred_ex_id, V20CredExRecord.STATE_REQUEST_SENT, None)
         try:
@@ -129,13 +119,33 @@ async def accept(profile: Profile, cred_ex_id: str, *, wait: bool = True,
     return await outcome(profile, cred_ex_id, timed_out=not finished.done())
 
 
-async def _send_request(profile: Profile, record: V20CredExRecord,
-                        connection: ConnRecord) -> None:
+async def _holder_did(session: ProfileSession, record: V20CredExRecord) -> str:
+    """The DID to ask with, as ACA-Py's send-request route takes it: the connection's,
+    or for an offer attached to an invitation (no connection) the invitation's key."""
+    if record.connection_id:
+        try:
+            connection = await ConnRecord.retrieve_by_id(session, record.connection_id)
+        except StorageNotFoundError:
+            raise OfferRefused("connection", f"offer {record.cred_ex_id}: its connection "
+                               f"{record.connection_id} is gone") from None
+        if not connection.is_ready:
+            raise OfferRefused("connection", f"offer {record.cred_ex_id}: connection "
+                               f"{record.connection_id} is {connection.state}, not active")
+        return connection.my_did
+    try:
+        invitation = await OobRecord.retrieve_by_tag_filter(
+            session, {"invi_msg_id": record.cred_offer._thread.pthid})
+    except (StorageNotFoundError, AttributeError):
+        raise OfferRefused("connection", f"offer {record.cred_ex_id} came with neither a "
+                           "connection nor an invitation") from None
+    return default_did_from_verkey(invitation.our_recipient_key)
+
+
+async def _send_request(profile: Profile, record: V20CredExRecord, holder_did: str) -> None:
     """ACA-Py's send-request: on failure the exchange is abandoned and the issuer told."""
     responder = profile.inject(BaseResponder)
     try:
-        record, message = await V20CredManager(profile).create_request(
-            record, connection.my_did)
+        record, message = await V20CredManager(profile).create_request(record, holder_did)
     except (BaseError, ValueError) as error:
         reason = getattr(error, "roll_up", None) or str(error)
         async with profile.session() as session:
