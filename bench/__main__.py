@@ -3,8 +3,8 @@
 Writes `bench/results.json` and `docs/performance.md` (with `docs/performance.png`), or
 into `--out DIR` (results.json, performance.md, performance.png). The AnonCreds floor and
 the ledger run first, on their own. Then stock ACA-Py and ours run side by side: the
-agents of both are up together, idle while the other side's level runs, and their
-levels take turns (stock c=1, ours c=1, ours c=4, stock c=4, ...), so a drift of the
+agents of both are up together, idle while the other side runs, and they take turns
+within each level (`chunks_of`: stock, ours, ours, stock, ...), so a drift of the
 machine's speed falls on both alike. Last, with stock's agents stopped, the citizen's
 CLI and the 10,000-credential wallet.
 """

@@ -165,8 +165,9 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
         "Concurrency c: c iterations in flight at once over one reused connection per "
         "agency and ONE citizen wallet (one holder agent), for stock and ours alike; "
         "the agencies see c parallel citizens' exchanges, the wallet serves them all. "
-        "Stock and ours run side by side: both sets of agents up, their levels taking "
-        "turns (stock c=1, ours c=1, ours c=4, stock c=4, ...).",
+        "Stock and ours run side by side: both sets of agents up, taking turns within "
+        "each level (turns of 10 iterations, 16-17 at c=8; stock, ours, ours, stock, "
+        "...); a level's figures are over all its turns.",
         "Issuance: offer sent -> stored in the wallet. Proof: request sent -> verified "
         "(stock) / -> verified, decided and recorded by `verifier serve`, action fired "
         "(ours). CPU: utime+stime from /proc per process over the level, divided by "
