@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssi_wallet.agency.connections import post_over, require_active
 from ssi_wallet.agency.credential_types import CredentialType
 from ssi_wallet.agency.issued_store import (
     FAILED_STATES,
@@ -28,7 +29,7 @@ from ssi_wallet.agency.issued_store import (
     IssuedRow,
     IssuedStore,
 )
-from ssi_wallet.errors import NotFoundError, ServiceError, SsiWalletError, UsageError
+from ssi_wallet.errors import NotFoundError, ServiceError, UsageError
 
 if TYPE_CHECKING:
     from ssi_wallet.agency.config import AgencyConfig
@@ -304,12 +305,8 @@ class Issuer:
         }
         if comment:
             body["comment"] = comment
-        try:
-            return self.client.post("/issue-credential-2.0/send-offer", json=body) or {}
-        except SsiWalletError as error:
-            if error.http_status in (400, 403):  # the usual cause, said plainly
-                self._require_connection(connection_id)
-            raise
+        return post_over(self.client, self.config.name, connection_id,
+                         "/issue-credential-2.0/send-offer", body) or {}
 
     def issue(
         self,
@@ -400,16 +397,7 @@ class Issuer:
         return (record.get("cred_ex_record") or {}).get("state")
 
     def _require_connection(self, connection_id: str) -> None:
-        try:
-            connection = self.client.get(f"/connections/{connection_id}") or {}
-        except NotFoundError:
-            raise NotFoundError(
-                f"agency {self.config.name} has no connection {connection_id}"
-            ) from None
-        if connection.get("state") not in ("active", "completed", "response"):
-            raise UsageError(
-                f"connection {connection_id} is not active (state {connection.get('state')})"
-            )
+        require_active(self.client, self.config.name, connection_id)
 
     def refresh(self, cred_ex_id: str) -> IssuedRow | None:
         """Bring the stored state of one credential up to date from the agent."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssi_wallet.agency.cases import CaseStore, open_case_store
+from ssi_wallet.agency.connections import post_over
 from ssi_wallet.agency.policy import (
     Policy,
     build_request,
@@ -138,12 +139,8 @@ def send_request(config: AgencyConfig, client: AdminClient, policy: Policy, *,
         "comment": comment or policy.description.get("en") or policy.name,
         "presentation_request": {"indy": built.request},
     }
-    try:
-        record = client.post("/present-proof-2.0/send-request", json=body)
-    except SsiWalletError as error:
-        if error.http_status in (400, 403):  # the usual cause, said plainly
-            _require_active(client, connection_id)
-        raise
+    record = post_over(client, config.name, connection_id, "/present-proof-2.0/send-request",
+                       body)
     pres_ex_id = record["pres_ex_id"]
     store.add_exchange(
         pres_ex_id=pres_ex_id, case_ref=case_ref, connection_id=connection_id,
@@ -189,12 +186,6 @@ def supersede_unanswered(client: AdminClient, store: CaseStore, case_ref: str,
     if closed:
         log.info("case %s: request %s supersedes %s", case_ref, new_id, ", ".join(closed))
     return closed
-
-
-def _require_active(client: AdminClient, connection_id: str) -> None:
-    connection = client.get(f"/connections/{connection_id}")
-    if connection.get("state") not in ("active", "completed", "response"):
-        raise UsageError(f"connection {connection_id} is {connection.get('state')}, not active")
 
 
 def _policy_text(policy: Policy) -> str:
