@@ -1,12 +1,14 @@
 """`python -m bench [--quick] [--out DIR]`: every measurement of issue 9 in one run.
 
 Writes `bench/results.json` and `docs/performance.md` (with `docs/performance.png`), or
-into `--out DIR` (results.json, performance.md, performance.png). The AnonCreds floor and
-the ledger run first, on their own. Then stock ACA-Py and ours run side by side: the
+into `--out DIR` (results.json, performance.md, performance.png). The ledger runs first,
+on its own. Then stock ACA-Py and ours run side by side: the
 agents of both are up together, idle while the other side runs, and they take turns
 within each level (`chunks_of`: stock, ours, ours, stock, ...), so a drift of the
-machine's speed falls on both alike. Last, with stock's agents stopped, the citizen's
-CLI and the 10,000-credential wallet.
+machine's speed falls on both alike. The AnonCreds floor takes its turns with them at
+concurrency 1 (floor, stock, ours, then ours, stock, floor, ...); it runs on its own only
+when no agents are measured. Last, with stock's agents stopped, the citizen's CLI and the
+10,000-credential wallet.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def plan(quick: bool) -> dict[str, Any]:
     if quick:
         return {
             "iterations": 3,
+            "iterations_at_c1": 3,
             "levels": [1],
             "registry_size": 100,
             "floor_iterations": 3,
@@ -58,6 +61,9 @@ def plan(quick: bool) -> dict[str, Any]:
         }
     return {
         "iterations": 50,
+        # At c=1 the two sides are closest, and a turn's rate moves 10-15 % with the
+        # minute it runs in: twice the iterations halve the variance of that comparison.
+        "iterations_at_c1": 100,
         "levels": [1, 4, 8],
         "registry_size": 1000,
         "floor_iterations": 50,
@@ -75,7 +81,7 @@ def run_floor(p: dict[str, Any]) -> dict[str, Any]:
 
     out = {}
     for revocable in (False, True):
-        log(f"floor: anoncreds in process, revocation={revocable}")
+        log(f"floor: indy-credx in process, revocation={revocable}")
         out["revocable" if revocable else "plain"] = floor.run(
             p["floor_iterations"], revocation=revocable, registry_size=p["registry_size"]
         )
@@ -92,15 +98,25 @@ def run_ledger(p: dict[str, Any]) -> dict[str, Any]:
     return json.loads(buf.getvalue())
 
 
-def run_levels(sides: dict[str, Any], p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def run_levels(sides: dict[str, Any], p: dict[str, Any],
+               floor: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Every level of both modes for each side (stock, ours), the sides taking turns
     chunk by chunk (`chunks_of`), the first of each pair alternating. Run level after
     level, a drift of the machine's speed still fell unevenly: the floor's proof moved
     from 197 to 275 ms between two runs here, and a side's CPU per iteration by 15 %
-    between levels a minute apart."""
+    between levels a minute apart. With `floor` (a dict to fill), the AnonCreds floor
+    takes its turns with the sides at concurrency 1, so the ratio to it is taken in the
+    same minutes."""
+    from bench.floor import Floor
+
     out: dict[str, dict[str, Any]] = {name: {} for name in sides}
     for revocable in (False, True):
         mode = "revocable" if revocable else "plain"
+        in_turns = None
+        if floor is not None:
+            log(f"floor: indy-credx in process, revocation={revocable} (keys made now, "
+                "measured in turns at c=1)")
+            in_turns = Floor(revocation=revocable, registry_size=p["registry_size"])
         iterations = {}
         for name, setup in sides.items():
             if hasattr(setup, "grant_consent"):
@@ -117,27 +133,38 @@ def run_levels(sides: dict[str, Any], p: dict[str, Any]) -> dict[str, dict[str, 
             out[name][mode] = {}
         for level in p["levels"]:
             chunks: dict[str, list[Chunk]] = {name: [] for name in sides}
-            for index, size in enumerate(chunks_of(p["iterations"], level)):
-                order = list(sides) if index % 2 == 0 else list(reversed(sides))
-                for name in order:
+            turns = [*sides, "floor"] if in_turns is not None and level == 1 else list(sides)
+            count = p["iterations_at_c1"] if level == 1 else p["iterations"]
+            for index, size in enumerate(chunks_of(count, level)):
+                for name in turns if index % 2 == 0 else reversed(turns):
+                    if name == "floor":
+                        in_turns.run(size)
+                        continue
                     chunks[name].append(run_chunk(iterations[name], iterations=size,
                                                   concurrency=level, pids=sides[name].pids))
             for name in sides:
                 out[name][mode][str(level)] = summarise(f"{name} {mode}", level,
                                                         chunks[name], log)
+        if in_turns is not None:
+            floor[mode] = in_turns.result("in turns with the agents' c=1 level")
+            in_turns.close()
+            log(f"  floor {mode}: proof p50 {floor[mode]['proof'].get('p50_ms')} ms over "
+                f"{floor[mode]['iterations']} iterations")
     return out
 
 
 def chunks_of(iterations: int, concurrency: int) -> list[int]:
     """A level's iterations in turns of at least two rounds of its workers each (so
-    the ramp at a turn's start and end stays a small part of it), at most five turns."""
-    count = max(1, min(5, iterations // (2 * concurrency)))
+    the ramp at a turn's start and end stays a small part of it), at most ten turns."""
+    count = max(1, min(10, iterations // (2 * concurrency)))
     return [iterations // count + (1 if i < iterations % count else 0) for i in range(count)]
 
 
-def run_agents(p: dict[str, Any], ledger, work: Path, names: list[str]) -> dict[str, Any]:
-    """Stock and/or ours, all agents up together, levels side by side; then, with
-    stock's agents stopped, the wallet's own measurements (CLI, 10,000 credentials)."""
+def run_agents(p: dict[str, Any], ledger, work: Path, names: list[str],
+               with_floor: bool = False) -> dict[str, Any]:
+    """Stock and/or ours, all agents up together, levels side by side (the floor in
+    turns with them at c=1 when `with_floor`); then, with stock's agents stopped, the
+    wallet's own measurements (CLI, 10,000 credentials)."""
     from bench.ours import OursSetup
     from bench.stock import StockSetup
 
@@ -156,7 +183,10 @@ def run_agents(p: dict[str, Any], ledger, work: Path, names: list[str]) -> dict[
                         OursSetup(work / "ours", ledger, registry_size=p["registry_size"], log=log)
                     )
                 sides[name] = setup
-            out = run_levels(sides, p)
+            floor: dict[str, Any] | None = {} if with_floor else None
+            out = run_levels(sides, p, floor)
+            if floor:
+                out["floor"] = floor
             for name, setup in sides.items():
                 log(f"{name}: issuance on a fresh connection per credential")
                 out[name]["fresh_connection_issuance"] = setup.fresh_connection_issuance(
@@ -240,13 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     p = plan(args.quick)
     if args.iterations:
-        p["iterations"] = args.iterations
+        p["iterations"] = p["iterations_at_c1"] = args.iterations
     if args.levels:
         p["levels"] = [int(x) for x in args.levels.split(",")]
     if args.wallet_size:
         p["wallet_size"] = args.wallet_size
     sections = args.only or ["floor", "ledger", "stock", "ours"]
     agents = [s for s in sections if s in ("stock", "ours")]  # run together, side by side
+    # The floor takes turns with the agents' c=1 level when there is one.
+    floor_in_turns = "floor" in sections and bool(agents) and 1 in p["levels"]
     started = time.time()
     results: dict[str, Any] = {
         "meta": {
@@ -269,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             for section in sections:
                 try:
                     if section == "floor":
-                        results["floor"] = run_floor(p)
+                        if not floor_in_turns:
+                            results["floor"] = run_floor(p)
                     elif section == "ledger":
                         results["ledger"] = run_ledger(p)
                     elif section == agents[0]:
@@ -277,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                         if ledger is None:
                             ledger = LedgerService(work / "ledger")
                             ledger.start(exit_with_pid=os.getpid())
-                        results.update(run_agents(p, ledger, work, agents))
+                        results.update(run_agents(p, ledger, work, agents,
+                                                  with_floor=floor_in_turns))
                 except Exception as error:  # noqa: BLE001 - report it, run the rest
                     traceback.print_exc()
                     failures[section] = f"{type(error).__name__}: {error}"[:500]

@@ -58,6 +58,18 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def stolen_seconds() -> float | None:
+    """CPU time the hypervisor gave to other guests, all CPUs summed (`steal` in
+    /proc/stat). This machine is a VM: when its neighbours are busy, everything here
+    runs slower, and this says how much."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    return int(fields[8]) / CLK_TCK if len(fields) > 8 and fields[0] == b"cpu" else None
+
+
 def self_cpu() -> float:
     t = os.times()
     return t.user + t.system

@@ -9,6 +9,7 @@ turns chunk by chunk).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import CpuMeter, load_average, summary_ms
+from bench.common import CpuMeter, load_average, stolen_seconds, summary_ms
 
 Iteration = Callable[[int, int], dict[str, float]]
 
@@ -30,6 +31,7 @@ class Chunk:
     wall_s: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
     load_before: Any = None
+    stolen_s: float | None = None
 
 
 def run_chunk(iteration: Iteration, *, iterations: int, concurrency: int,
@@ -59,6 +61,7 @@ def run_chunk(iteration: Iteration, *, iterations: int, concurrency: int,
     meter = CpuMeter(pids, include_self="controller")
     threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(concurrency)]
     chunk.load_before = load_average()
+    stolen = stolen_seconds()
     meter.start()
     t0 = time.perf_counter()
     for t in threads:
@@ -67,6 +70,9 @@ def run_chunk(iteration: Iteration, *, iterations: int, concurrency: int,
         t.join()
     chunk.wall_s = time.perf_counter() - t0
     chunk.cpu = meter.stop()
+    after = stolen_seconds()
+    if stolen is not None and after is not None:
+        chunk.stolen_s = after - stolen
     return chunk
 
 
@@ -82,6 +88,7 @@ def summarise(label: str, concurrency: int, chunks: list[Chunk],
         for name, used in c.cpu.items():
             cpu[name] = cpu.get(name, 0.0) + used
     done = len(results)
+    stolen = [c.stolen_s for c in chunks if c.stolen_s is not None]
     out = {
         "label": label,
         "concurrency": concurrency,
@@ -96,11 +103,18 @@ def summarise(label: str, concurrency: int, chunks: list[Chunk],
         "cpu_s_per_iteration": {k: round(v / done, 4) if done else None for k, v in cpu.items()},
         "cpu_s_per_iteration_total": round(sum(cpu.values()) / done, 4) if done else None,
         "load_average_before": chunks[0].load_before if chunks else None,
+        # Each turn's own rate, so two sides' turns can be compared pair by pair.
+        "per_turn_per_min": [round(len(c.results) / c.wall_s * 60, 1) if c.wall_s else 0.0
+                             for c in chunks],
+        # Share of the machine's CPU time the hypervisor gave to other guests.
+        "stolen_pct": round(100 * sum(stolen) / (wall * (os.cpu_count() or 1)), 1)
+        if stolen and wall else None,
     }
     log(
         f"  {label} c={concurrency}: {done} it, {out['iterations_per_min']}/min, "
         f"issuance p50 {out['issuance'].get('p50_ms')} ms, proof p50 "
-        f"{out['proof'].get('p50_ms')} ms, cpu/it {out['cpu_s_per_iteration_total']} s"
+        f"{out['proof'].get('p50_ms')} ms, cpu/it {out['cpu_s_per_iteration_total']} s, "
+        f"stolen {out['stolen_pct']} %"
         + (f", {len(errors)} errors" if errors else "")
     )
     return out

@@ -14,6 +14,8 @@ from typing import Any
 
 SECRET_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
+#: A service's log is rotated when it starts and has grown beyond this.
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 
 def private_dir(path: Path) -> Path:
@@ -55,6 +57,16 @@ def write_json(path: Path, doc: Any, *, secret: bool = False) -> Path:
     """Write a JSON document atomically (0600 when it holds secrets)."""
     text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
     return atomic_write(path, text, mode=SECRET_FILE_MODE if secret else 0o644)
+
+
+def rotate_log(path: Path) -> None:
+    """Move a log grown beyond `LOG_ROTATE_BYTES` to `<name>.1` (replacing the previous
+    one), so a service restarted now and then keeps at most twice that on disk."""
+    try:
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def read_json(path: Path) -> Any:

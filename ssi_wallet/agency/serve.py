@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssi_wallet.errors import AlreadyRunningError, ServiceError
+from ssi_wallet.files import private_dir, rotate_log, write_json
 
 if TYPE_CHECKING:
     from ssi_wallet.agency.config import AgencyConfig
@@ -56,8 +57,6 @@ PATH = "/webhooks"
 
 
 def verifier_dir(config: AgencyConfig) -> Path:
-    from ssi_wallet.files import private_dir
-
     return private_dir(config.root / "verifier")
 
 
@@ -67,8 +66,6 @@ def _webhook_file(config: AgencyConfig) -> Path:
 
 def webhook_settings(config: AgencyConfig) -> tuple[int, str]:
     """(port, key) for the webhook receiver, made once and kept (0600)."""
-    from ssi_wallet.files import write_json
-
     path = _webhook_file(config)
     fixed = config.settings.get("webhook_port")
     try:
@@ -334,6 +331,7 @@ def serve_in_background(config: AgencyConfig, *, timeout: float = 20.0) -> int:
                                   f"(pid {running})")
     port, _ = webhook_settings(config)
     logf = log_file(config)
+    rotate_log(logf)
     fd = os.open(logf, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         # Nothing the server does not need: no agent settings, no wallet passphrase.
@@ -348,8 +346,6 @@ def serve_in_background(config: AgencyConfig, *, timeout: float = 20.0) -> int:
         os.close(fd)
     _CHILDREN[proc.pid] = proc
     ticks = _ticks(proc.pid)
-    from ssi_wallet.files import write_json
-
     write_json(_pid_file(config), {"pid": proc.pid, "ticks": ticks, "port": port})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -46,12 +46,16 @@ from ssi_wallet.agent.running import (  # noqa: F401 - status is part of this AP
 )
 from ssi_wallet.agent.spec import AgentSpec, PostgresStorage
 from ssi_wallet.errors import AlreadyRunningError, ServiceError
-from ssi_wallet.files import SECRET_FILE_MODE, private_dir, read_json, write_json
+from ssi_wallet.files import (
+    SECRET_FILE_MODE,
+    private_dir,
+    read_json,
+    rotate_log,
+    write_json,
+)
 
 #: Attempts when a free port we picked is taken before ACA-Py binds it.
 PORT_ATTEMPTS = 4
-#: The log is rotated at start when it grew beyond this.
-LOG_ROTATE_BYTES = 5 * 1024 * 1024
 #: Environment variables the agent inherits; everything else (SSI_WALLET_PASSPHRASE,
 #: ACAPY_* settings, proxies) stays out of its /proc/<pid>/environ. PYTHONPATH lets an
 #: ACA-Py plugin (`--plugin`) from an uninstalled checkout be found.
@@ -119,7 +123,7 @@ def _start_locked(spec: AgentSpec, timeout: float) -> AgentRuntime:
         # other start is in progress; it is ours to end.
         _terminate(orphan[0], grace=2.0)
     remove_files(root)
-    _rotate_log(log_path(root))
+    rotate_log(log_path(root))
 
     deadline = time.monotonic() + timeout
     last_error: ServiceError | None = None
@@ -519,12 +523,6 @@ def _locked(root: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _rotate_log(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size > LOG_ROTATE_BYTES:
-            os.replace(path, path.with_name(path.name + ".1"))
 
 
 def _log_since(path: Path, offset: int) -> str:

@@ -32,7 +32,11 @@ def test_quick_bench_writes_results_and_report(tmp_path: Path) -> None:
     assert results["meta"]["mode"] == "quick" and not results["meta"]["failures"]
     assert {"cores", "cpu_model"} <= set(results["meta"]["machine"])
     for mode in ("plain", "revocable"):
-        assert {"steps", "issuance", "proof"} <= set(results["floor"][mode])
+        floor = results["floor"][mode]
+        assert {"steps", "issuance", "proof"} <= set(floor)
+        # The floor takes turns with the agents at c=1: as many iterations as that level.
+        assert floor["measured"].startswith("in turns")
+        assert floor["iterations"] == results["ours"][mode]["1"]["iterations"] > 0
         for who in ("stock", "ours"):
             level = results[who][mode]["1"]
             assert {

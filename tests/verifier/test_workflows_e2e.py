@@ -24,6 +24,7 @@ import httpx
 import pytest
 import yaml
 
+from ssi_wallet.files import LOG_ROTATE_BYTES
 from tests.plugins.cli import cli_env
 from tests.plugins.homes import CliHome, citizen_wallet, connect_citizen, use_ledger
 from tests.plugins.ledger import RunningLedger
@@ -324,6 +325,12 @@ def test_untrusted_issuer_not_entitled_and_audited(agencies: Home, wallet: Home,
     before = len(agencies.json("verifier", "cases", "show", "INC-1", "--agency",
                                "municipality")["decisions"])
     agencies.json("verifier", "serve", "--agency", "municipality", "--stop")
+    # A log grown past the limit is set aside when serve starts again.
+    log = Path(agencies.json("verifier", "serve", "--agency", "municipality",
+                             "--status")["log"])
+    with open(log, "ab") as handle:
+        handle.write(b"old line\n" * (LOG_ROTATE_BYTES // 9 + 1))
+    grown = log.stat().st_size
     sent = agencies.json("verifier", "request", "--agency", "municipality", "--policy",
                          "income-supplement", "--connection", municipality_case["municipality"],
                          "--month", M3.strftime("%Y-%m"))
@@ -331,6 +338,8 @@ def test_untrusted_issuer_not_entitled_and_audited(agencies: Home, wallet: Home,
     wallet.json("requests", "present", request["id"], "--yes")
     _add_settings(agencies, "municipality", {"trusted_employers": [agencies.did["employer"]]})
     agencies.json("verifier", "serve", "--agency", "municipality", "--background")
+    assert log.with_name(log.name + ".1").stat().st_size == grown
+    assert log.stat().st_size < grown
     case = _decisions(agencies, "municipality", "INC-1", before + 1)
     last = [d for d in case["decisions"] if d["pres_ex_id"] == sent["pres_ex_id"]][0]
     assert last["proof_outcome"] == "not_verified" and last["outcome"] == "not_entitled"
