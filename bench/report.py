@@ -214,7 +214,7 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
         "The calls ACA-Py's credx issuer, holder and verifier make, with no agent, storage "
         "or network; measured "
         + (_get(r, "floor", "plain", "measured") or "on its own")
-        + ".",
+        + f", {_get(r, 'floor', 'plain', 'iterations')} iterations per mode.",
         "",
         "| mode | offer | request | issue | process | present | verify | issuance | "
         "proof (present+verify) |",
