@@ -25,6 +25,24 @@ INCOME_VALUES = {
 }
 
 
+def income_check(cred_def_id: str) -> dict[str, Any]:
+    """The one-predicate proof request every side is measured with (`net_income_cents <
+    150000` from the issuer's definition); nonce and interval are the caller's."""
+    return {
+        "name": "income-check",
+        "version": "1.0",
+        "requested_attributes": {},
+        "requested_predicates": {
+            "income": {
+                "name": "net_income_cents",
+                "p_type": "<",
+                "p_value": 150000,
+                "restrictions": [{"cred_def_id": cred_def_id}],
+            }
+        },
+    }
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from typing import Any
 
-from bench.common import INCOME_VALUES, summary_ms
+from bench.common import INCOME_VALUES, income_check, summary_ms
 
 ISSUER = "55GkHamhTU1ZbTbV2ab9DE"
 ATTRS = INCOME_VALUES
@@ -85,20 +85,7 @@ class Floor:
             marks.append(time.perf_counter())
             cred = cred.process(meta, self.link_secret, self.cred_def, self.rev_reg_def)
             marks.append(time.perf_counter())
-            pres_req: dict[str, Any] = {
-                "name": "income-check",
-                "version": "1.0",
-                "nonce": cx.generate_nonce(),
-                "requested_attributes": {},
-                "requested_predicates": {
-                    "income": {
-                        "name": "net_income_cents",
-                        "p_type": "<",
-                        "p_value": 150000,
-                        "restrictions": [{"cred_def_id": self.cred_def.id}],
-                    }
-                },
-            }
+            pres_req = {**income_check(self.cred_def.id), "nonce": cx.generate_nonce()}
             present = cx.PresentCredentials()
             if self.revocation:
                 pres_req["non_revoked"] = {"from": self.timestamp, "to": int(time.time())}
@@ -153,11 +140,11 @@ class Floor:
 
 
 def run(iterations: int, *, revocation: bool, registry_size: int = 1000) -> dict[str, Any]:
-    """One mode's floor on its own (`--only floor`, or when no agents are measured)."""
+    """One mode's floor on its own (`--only floor`, or no c=1 level to take turns with)."""
     floor = Floor(revocation=revocation, registry_size=registry_size)
     try:
         floor.run(iterations)
-        return floor.result("on its own, before the agents")
+        return floor.result("on its own, not in turns with agents")
     finally:
         floor.close()
 

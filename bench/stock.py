@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import INCOME_VALUES
+from bench.common import INCOME_VALUES, income_check
 from bench.events import EventHub, on
 
 #: An exchange not finished after this many seconds counts as an error (a stalled
@@ -310,19 +310,7 @@ class StockSetup:
         """Request sent -> verified (verifier's record `done`, verified true), seconds."""
         verifier = self.agents["verifier"].admin
         now = int(time.time())
-        request: dict[str, Any] = {
-            "name": "income-check",
-            "version": "1.0",
-            "requested_attributes": {},
-            "requested_predicates": {
-                "income": {
-                    "name": "net_income_cents",
-                    "p_type": "<",
-                    "p_value": 150000,
-                    "restrictions": [{"cred_def_id": cred_def_id}],
-                }
-            },
-        }
+        request = income_check(cred_def_id)
         if revocable:
             request["non_revoked"] = {"from": now, "to": now}
         t0 = time.perf_counter()
