@@ -6,9 +6,9 @@ on its own. Then stock ACA-Py and ours run side by side: the
 agents of both are up together, idle while the other side runs, and they take turns
 within each level (`chunks_of`: stock, ours, ours, stock, ...), so a drift of the
 machine's speed falls on both alike. The AnonCreds floor takes its turns with them at
-concurrency 1 (floor, stock, ours, then ours, stock, floor, ...); it runs on its own only
-when no agents are measured. Last, with stock's agents stopped, the citizen's CLI and the
-10,000-credential wallet.
+concurrency 1 (floor, stock, ours, then ours, stock, floor, ...); it runs on its own
+only when there is no c=1 level of agents to take turns with. Last, with stock's agents
+stopped, the citizen's CLI and the 10,000-credential wallet.
 """
 
 from __future__ import annotations

@@ -127,8 +127,8 @@ def _level_rows(r: dict[str, Any]) -> list[str]:
 
 
 def turn_ratios(r: dict[str, Any], mode: str, level: str) -> list[float]:
-    """Ours' iterations per minute over stock's, turn by turn (turns run minutes apart
-    at most, so the spread of these is the noise of one comparison)."""
+    """Ours' iterations per minute over stock's, turn by turn (the two turns of a pair
+    run back to back, so the spread of these is the noise of one comparison)."""
     ours = _get(r, "ours", mode, level, "per_turn_per_min") or []
     stock = _get(r, "stock", mode, level, "per_turn_per_min") or []
     return [round(o / s, 2) for o, s in zip(ours, stock, strict=False) if o and s]
