@@ -6,6 +6,7 @@ their directories 0700.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -62,11 +63,9 @@ def write_json(path: Path, doc: Any, *, secret: bool = False) -> Path:
 def rotate_log(path: Path) -> None:
     """Move a log grown beyond `LOG_ROTATE_BYTES` to `<name>.1` (replacing the previous
     one), so a service restarted now and then keeps at most twice that on disk."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size > LOG_ROTATE_BYTES:
             os.replace(path, path.with_name(path.name + ".1"))
-    except FileNotFoundError:
-        pass
 
 
 def read_json(path: Path) -> Any:

@@ -42,6 +42,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ssi_wallet.agency.connections import require_active
 from ssi_wallet.agency.credential_types import CredentialType
 from ssi_wallet.agency.issuance import TOPIC, Issuer
 from ssi_wallet.agency.issued_store import FAILED_STATES, ISSUED_STATES, UNACKNOWLEDGED
@@ -352,7 +353,7 @@ def _send_all(
             if connection_id in checked:
                 return checked[connection_id]
         try:
-            issuer._require_connection(connection_id)
+            require_active(issuer.client, issuer.config.name, connection_id)
             problem = None
         except SsiWalletError as error:
             problem = str(error)

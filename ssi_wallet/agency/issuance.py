@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssi_wallet.agency.connections import post_over, require_active
+from ssi_wallet.agency.connections import post_over
 from ssi_wallet.agency.credential_types import CredentialType
 from ssi_wallet.agency.issued_store import (
     FAILED_STATES,
@@ -395,9 +395,6 @@ class Issuer:
         except NotFoundError:
             return "deleted"
         return (record.get("cred_ex_record") or {}).get("state")
-
-    def _require_connection(self, connection_id: str) -> None:
-        require_active(self.client, self.config.name, connection_id)
 
     def refresh(self, cred_ex_id: str) -> IssuedRow | None:
         """Bring the stored state of one credential up to date from the agent."""

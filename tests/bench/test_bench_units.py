@@ -3,6 +3,8 @@ numbers the report's reading of noise rests on)."""
 
 from __future__ import annotations
 
+import os
+
 from bench.__main__ import chunks_of
 from bench.common import stolen_seconds
 from bench.report import turn_ratios
@@ -15,7 +17,7 @@ def _chunk(iterations: int, wall_s: float, stolen_s: float | None = None) -> Chu
                  stolen_s=stolen_s)
 
 
-def test_turns_cover_the_level_and_alternate_evenly() -> None:
+def test_turns_cover_the_level_in_even_sizes() -> None:
     assert chunks_of(100, 1) == [10] * 10
     assert chunks_of(50, 4) == [9, 9, 8, 8, 8, 8]
     assert chunks_of(50, 8) == [17, 17, 16]
@@ -33,8 +35,6 @@ def test_each_turn_keeps_its_own_rate_and_the_ratios_pair_turns() -> None:
 
 
 def test_stolen_time_is_a_share_of_the_level_and_absent_when_unknown() -> None:
-    import os
-
     cores = os.cpu_count() or 1
     level = summarise("x", 1, [_chunk(5, 10.0, stolen_s=0.5 * cores), _chunk(5, 10.0, 0.0)],
                       log=lambda _: None)
