@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ssi_wallet.agent.spec import UNUSED_PLUGINS as SPEC_UNUSED_PLUGINS
-from ssi_wallet.agent.spec import blocked_plugins
+from ssi_wallet.agent.spec import plugin_flags
 from ssi_wallet.config import data_home
 from ssi_wallet.errors import (
     InvalidInputError,
@@ -415,7 +415,7 @@ def agency_specs(config: AgencyConfig, network: Network) -> list[AgentSpec]:
                 webhook_urls=tuple(webhooks),
                 tails_server_base_url=tails,
                 tails_server_upload_url=tails,
-                flags=(*AGENCY_FLAGS, *role_flags, *blocked_plugins(UNUSED_PLUGINS, extra),
+                flags=(*AGENCY_FLAGS, *role_flags, *plugin_flags(UNUSED_PLUGINS, extra),
                        *extra),
                 storage=storage,
             )

@@ -21,12 +21,19 @@ UNUSED_PLUGINS = tuple(f"aries_cloudagent.{name}" for name in (
     "messaging.jsonld"))
 
 
-def blocked_plugins(plugins: tuple[str, ...], flags: list[str] | tuple[str, ...] = ()
-                    ) -> list[str]:
-    """`--block-plugin` for each of `plugins` that `flags` do not load explicitly."""
+#: Our plugin every agent of ours loads: revocation registry definitions read from the
+#: ledger once per cache lifetime, as ACA-Py reads credential definitions.
+REGISTRY_CACHE_PLUGIN = "ssi_wallet.acapy_registry_cache"
+
+
+def plugin_flags(unused: tuple[str, ...], flags: list[str] | tuple[str, ...] = ()
+                 ) -> list[str]:
+    """`--plugin` for the plugins every agent of ours loads, and `--block-plugin` for
+    each of `unused` that `flags` do not load explicitly."""
     wanted = {flags[i + 1] for i, flag in enumerate(flags[:-1]) if flag == "--plugin"}
-    return [arg for name in plugins if name not in wanted
-            for arg in ("--block-plugin", name)]
+    return ["--plugin", REGISTRY_CACHE_PLUGIN,
+            *(arg for name in unused if name not in wanted
+              for arg in ("--block-plugin", name))]
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def require_wallet(home: Path | None = None) -> HolderPaths:
 def holder_spec(home: Path | None = None, *, genesis: str | None = None,
                 start_ledger: bool = True) -> AgentSpec:
     """The holder agent's settings, from config.toml and the wallet key."""
-    from ssi_wallet.agent.spec import UNUSED_PLUGINS, AgentSpec, blocked_plugins
+    from ssi_wallet.agent.spec import UNUSED_PLUGINS, AgentSpec, plugin_flags
     from ssi_wallet.holder.wallet_key import load_wallet_key
     from ssi_wallet.network import resolve_network
 
@@ -80,7 +80,7 @@ def holder_spec(home: Path | None = None, *, genesis: str | None = None,
         inbound_port=get_setting(config, "agent.inbound_port"),
         endpoint=get_setting(config, "agent.endpoint"),
         tails_server_base_url=network.tails_server_url,
-        flags=(*HOLDER_FLAGS, *blocked_plugins(UNUSED_PLUGINS)),
+        flags=(*HOLDER_FLAGS, *plugin_flags(UNUSED_PLUGINS)),
     )
 
 

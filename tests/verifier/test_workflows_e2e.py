@@ -294,6 +294,20 @@ def test_verifier_agents_send_serve_whole_records_issuers_trimmed_ones(agencies:
     assert not debug_webhooks("employer")
 
 
+def test_every_agent_loads_the_registry_cache(agencies: Home, wallet: Home):
+    """ACA-Py logs a plugin it cannot load and starts without it; ours must be there."""
+    from ssi_wallet.agency import runtime
+    from ssi_wallet.agent.spec import REGISTRY_CACHE_PLUGIN
+    from ssi_wallet.holder.agent import holder_client
+
+    clients = [runtime.agency_client(runtime.load_agency(name, agencies.path))
+               for name in ("municipality", "employer")]
+    clients.append(holder_client(wallet.path))
+    for client in clients:
+        with client:
+            assert REGISTRY_CACHE_PLUGIN in client.get("/plugins")["result"]
+
+
 def test_income_above_minimum_the_wallet_declines_and_nothing_is_owed(
         agencies: Home, wallet: Home, municipality_case):
     _issue(agencies, wallet, "employer", municipality_case["employer"], "IncomeStatement",

@@ -1,0 +1,58 @@
+"""Runs inside every agent of ours (`--plugin ssi_wallet.acapy_registry_cache`).
+
+ACA-Py 0.12.8 caches schemas and credential definitions it reads from the ledger (for
+`--ledger-cache-ttl`, 600 s by default), but reads a revocation registry's definition
+afresh every time: the holder when it stores a credential and again when it proves
+with it, the verifier twice per proof. Each read is a ledger round trip with its state
+proof checked (3-7 ms on the embedded ledger, more on a real network), three of them on
+the path of every revocable proof. This plugin puts those reads behind the same cache,
+with the same lifetime, as ACA-Py's credential definitions. Deltas and entries of a
+registry change with every revocation and are never cached.
+
+This package imports ACA-Py; the CLI never imports it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any, Awaitable, Callable
+
+from aries_cloudagent.config.injection_context import InjectionContext
+from aries_cloudagent.ledger.indy_vdr import IndyVdrLedger
+
+KEY_PREFIX = "ssi_wallet::revoc_reg_def::"
+
+
+async def setup(context: InjectionContext) -> None:
+    """ACA-Py calls this once at start-up."""
+    install()
+
+
+def install() -> None:
+    """Route `IndyVdrLedger.get_revoc_reg_def` through the ledger pool's cache (once)."""
+    fetch = IndyVdrLedger.get_revoc_reg_def
+    if getattr(fetch, "ssi_wallet_cached", False):
+        return
+    cached = _cached(fetch)
+    cached.ssi_wallet_cached = True  # type: ignore[attr-defined]
+    IndyVdrLedger.get_revoc_reg_def = cached  # type: ignore[method-assign]
+
+
+def _cached(fetch: Callable[[IndyVdrLedger, str], Awaitable[dict[str, Any]]]
+            ) -> Callable[[IndyVdrLedger, str], Awaitable[dict[str, Any]]]:
+    @functools.wraps(fetch)
+    async def get_revoc_reg_def(self: IndyVdrLedger, revoc_reg_id: str) -> dict[str, Any]:
+        cache = self.pool.cache
+        if not cache:  # ACA-Py started without a cache: as stock
+            return await fetch(self, revoc_reg_id)
+        async with cache.acquire(KEY_PREFIX + revoc_reg_id) as entry:
+            if entry.result:
+                definition = entry.result
+            else:
+                definition = await fetch(self, revoc_reg_id)  # raises when not found
+                await entry.set_result(definition, self.pool.cache_duration)
+        # callers get their own copy: the cached one must stay as the ledger gave it
+        return copy.deepcopy(definition)
+
+    return get_revoc_reg_def
