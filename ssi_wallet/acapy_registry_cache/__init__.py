@@ -1,13 +1,14 @@
 """Runs inside every agent of ours (`--plugin ssi_wallet.acapy_registry_cache`).
 
-ACA-Py 0.12.8 caches schemas and credential definitions it reads from the ledger (for
-`--ledger-cache-ttl`, 600 s by default), but reads a revocation registry's definition
-afresh every time: the holder when it stores a credential and again when it proves
-with it, the verifier twice per proof. Each read is a ledger round trip with its state
-proof checked (3-7 ms on the embedded ledger, more on a real network), three of them on
-the path of every revocable proof. This plugin puts those reads behind the same cache,
-with the same lifetime, as ACA-Py's credential definitions. Deltas and entries of a
-registry change with every revocation and are never cached.
+ACA-Py 0.12.8 caches the schemas and credential definitions it reads from the ledger
+(in its in-memory cache, for the ledger pool's `cache_duration`: 600 s), but reads a
+revocation registry's definition afresh every time: the holder when it stores a
+credential and again whenever it proves with it, the verifier at every proof it checks.
+Each read is a ledger round trip with its state proof checked (3-7 ms on the embedded
+ledger, more on a real network): three per revocable issuance and proof, two of them on
+the proof's path. This plugin puts those reads behind the same cache, with the same
+lifetime, as ACA-Py's credential definitions. Deltas and entries of a registry change
+with every revocation and are never cached.
 
 This package imports ACA-Py; the CLI never imports it.
 """
