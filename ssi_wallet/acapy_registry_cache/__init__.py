@@ -8,7 +8,9 @@ Each read is a ledger round trip with its state proof checked (3-7 ms on the emb
 ledger, more on a real network): three per revocable issuance and proof, two of them on
 the proof's path. This plugin puts those reads behind the same cache, with the same
 lifetime, as ACA-Py's credential definitions. Deltas and entries of a registry change
-with every revocation and are never cached.
+with every revocation and are never cached. The ledger lets a registry's owner rewrite
+its definition (a new tails location, say); our agents see that within the cache
+lifetime, as they would a rewritten credential definition.
 
 This package imports ACA-Py; the CLI never imports it.
 """
