@@ -339,9 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     report.write(results, md_path, md_path.with_suffix(".png"))
     log(f"wrote {json_path} and {md_path} in {results['meta']['duration_s']} s")
     for t in results["targets"]:
+        interval = t.get("interval")
         log(
             f"  {'MET ' if t['met'] else 'MISS' if t['met'] is False else '----'} "
-            f"{t['name']}: {t['value']} (target {t['target']})"
+            f"{t['name']}: {t['value']}"
+            + (f" (95 % interval {report.interval_text(interval)})" if interval else "")
+            + f" (target {t['target']})"
         )
     return 1 if failures else 0
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,18 +53,36 @@ def pct(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def summary_ms(seconds: Iterable[float]) -> dict[str, Any]:
-    """p50/p95/mean/max in milliseconds of durations given in seconds."""
+def summary_ms(seconds: Iterable[float], *, keep_samples: bool = False) -> dict[str, Any]:
+    """p50/p95/mean/max in milliseconds of durations given in seconds; with
+    `keep_samples`, every duration too (for `median_ratio_interval`)."""
     ms = [s * 1000 for s in seconds]
     if not ms:
         return {"n": 0}
-    return {
+    out: dict[str, Any] = {
         "n": len(ms),
         "p50_ms": round(statistics.median(ms), 2),
         "p95_ms": round(pct(ms, 95), 2),
         "mean_ms": round(statistics.fmean(ms), 2),
         "max_ms": round(max(ms), 2),
     }
+    if keep_samples:
+        out["samples_ms"] = [round(v, 1) for v in ms]
+    return out
+
+
+def median_ratio_interval(a: Sequence[float], b: Sequence[float], *, rounds: int = 2000,
+                          seed: int = 9) -> tuple[float, float] | None:
+    """The 95 % bootstrap interval of median(a) / median(b), each side resampled on its
+    own: how far a p50 ratio could move on another run of the same two code bases
+    (a c=1 ratio within a few % of 1.0 says nothing without it). Seeded, so a report
+    rewritten from the same results shows the same interval."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    rng = random.Random(seed)
+    ratios = sorted(statistics.median(rng.choices(a, k=len(a)))
+                    / statistics.median(rng.choices(b, k=len(b))) for _ in range(rounds))
+    return round(pct(ratios, 2.5), 2), round(pct(ratios, 97.5), 2)
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -130,7 +130,7 @@ class Floor:
             "setup_s": {k: round(v, 2) for k, v in self.setup.items()},
             "steps": {step: summary_ms(values) for step, values in t.items()},
             "issuance": summary_ms(issuance),
-            "proof": summary_ms(proof),
+            "proof": summary_ms(proof, keep_samples=True),
             "iteration": summary_ms(totals),
             "cpu_s_per_iteration": round(sum(totals) / max(count, 1), 4),
         }

@@ -12,6 +12,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench.common import median_ratio_interval
+
 ATTEMPTS = Path(__file__).resolve().parent / "attempts.md"
 # The demo's wall times are measured by running `make demo`, not by the benchmark.
 DEMO = Path(__file__).resolve().parent / "demo.md"
@@ -34,8 +36,10 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
-    def add(name: str, value: Any, target: str, met: bool | None, aim: str = "") -> None:
-        out.append({"name": name, "value": value, "target": target, "met": met, "aim": aim})
+    def add(name: str, value: Any, target: str, met: bool | None, aim: str = "",
+            interval: tuple[float, float] | None = None) -> None:
+        out.append({"name": name, "value": value, "target": target, "met": met, "aim": aim,
+                    "interval": interval})
 
     for mode in ("plain", "revocable"):
         levels = sorted((_get(r, "ours", mode) or {}).keys(), key=int)
@@ -58,6 +62,8 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 ratio,
                 "<= 1.0 (aim 0.8)",
                 None if ratio is None else ratio <= 1.0,
+                interval=_interval(_get(r, "ours", mode, "1", what),
+                                   _get(r, "stock", mode, "1", what)),
             )
         ours = _get(r, "ours", mode, "1", "proof", "p50_ms")
         floor = _get(r, "floor", mode, "proof", "p50_ms")
@@ -67,6 +73,8 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             ratio,
             "<= 1.6",
             None if ratio is None else ratio <= 1.6,
+            interval=_interval(_get(r, "ours", mode, "1", "proof"),
+                               _get(r, "floor", mode, "proof")),
         )
     answer = _get(r, "ours", "wallet_10k", "answer", "answer_ms")
     add(
@@ -87,6 +95,18 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         None if list_ms is None else list_ms < 300,
     )
     return out
+
+
+def _interval(ours: dict[str, Any] | None, other: dict[str, Any] | None
+              ) -> tuple[float, float] | None:
+    """The bootstrap interval of a p50 ratio, from the samples both summaries kept
+    (None for results written before they kept them)."""
+    a, b = _get(ours, "samples_ms"), _get(other, "samples_ms")
+    return median_ratio_interval(a, b) if a and b else None
+
+
+def interval_text(interval: Any) -> str:
+    return f"{interval[0]:g}-{interval[1]:g}" if interval else "-"
 
 
 def _fmt(v: Any) -> str:
@@ -176,13 +196,20 @@ def write(r: dict[str, Any], md_path: Path, png_path: Path) -> None:
         "",
         "## Targets",
         "",
-        "| target | value | required | met |",
-        "| --- | --- | --- | --- |",
+        "| target | value | 95 % interval | required | met |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for t in r.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
-        lines.append(f"| {t['name']} | {_fmt(t['value'])} | {t['target']} | {met} |")
+        lines.append(f"| {t['name']} | {_fmt(t['value'])} | {interval_text(t.get('interval'))} "
+                     f"| {t['target']} | {met} |")
     lines += [
+        "",
+        "The interval of a p50 ratio is its 95 % bootstrap interval: each side's samples "
+        "of the run resampled 2,000 times on their own, the ratio of the two medians each "
+        "time. It is how far that ratio could move on another run of the same two code "
+        "bases with the machine as it was. A ratio whose interval spans the required "
+        "value is not told apart from it by this run.",
         "",
         "## Full iterations (issue + 1-predicate proof)",
         "",

@@ -1,13 +1,13 @@
-"""The benchmark's own arithmetic: turns, per-turn ratios and the steal reading (the
-numbers the report's reading of noise rests on)."""
+"""The benchmark's own arithmetic: turns, per-turn ratios, the steal reading and the
+intervals of p50 ratios (the numbers the report's reading of noise rests on)."""
 
 from __future__ import annotations
 
 import os
 
 from bench.__main__ import chunks_of
-from bench.common import stolen_seconds
-from bench.report import turn_ratios
+from bench.common import median_ratio_interval, stolen_seconds, summary_ms
+from bench.report import targets, turn_ratios
 from bench.runner import Chunk, summarise
 
 
@@ -42,3 +42,34 @@ def test_stolen_time_is_a_share_of_the_level_and_absent_when_unknown() -> None:
     assert summarise("x", 1, [_chunk(5, 10.0)], log=lambda _: None)["stolen_pct"] is None
     first = stolen_seconds()
     assert first is None or stolen_seconds() >= first >= 0
+
+
+def test_p50_ratio_interval_brackets_the_ratio_and_narrows_with_agreement() -> None:
+    spread = [300.0 + 7 * (i % 13) for i in range(100)]  # 300-384 ms, median 342
+    same = median_ratio_interval(spread, list(reversed(spread)))
+    assert same is not None and same[0] < 1.0 < same[1] and same[1] - same[0] < 0.1
+    slower = median_ratio_interval([2 * v for v in spread], spread)
+    assert slower is not None and 1.9 < slower[0] <= 2.0 <= slower[1] < 2.1
+    assert median_ratio_interval([2.0] * 30, [1.0] * 30) == (2.0, 2.0)
+    assert median_ratio_interval(spread, spread) == median_ratio_interval(spread, spread)
+    assert median_ratio_interval([1.0], spread) is None
+
+
+def test_targets_carry_intervals_only_where_samples_were_kept() -> None:
+    def level(proof_s: list[float], keep: bool) -> dict:
+        return {"iterations_per_min": 90.0,
+                "issuance": summary_ms([0.3] * len(proof_s), keep_samples=keep),
+                "proof": summary_ms(proof_s, keep_samples=keep)}
+
+    proofs = [0.38 + 0.004 * (i % 10) for i in range(40)]
+    results = {"ours": {"plain": {"1": level(proofs, True)}},
+               "stock": {"plain": {"1": level([p * 1.1 for p in proofs], True)}},
+               "floor": {"plain": {"proof": summary_ms([0.17] * 40, keep_samples=True)}}}
+    rows = {t["name"]: t for t in targets(results)}
+    proof = rows["proof p50 vs stock, plain, c=1"]
+    assert proof["met"] is True and proof["interval"][0] <= proof["value"] <= proof["interval"][1]
+    assert rows["proof round trip p50 vs crypto floor, plain, c=1"]["interval"] is not None
+    assert rows["iterations/min vs stock, plain, c=1"]["interval"] is None
+    results["stock"]["plain"]["1"] = level(proofs, False)  # written before samples were kept
+    assert {t["name"]: t for t in targets(results)}["proof p50 vs stock, plain, c=1"][
+        "interval"] is None
