@@ -27,6 +27,11 @@ def _get(doc: Any, *path: Any) -> Any:
     return doc
 
 
+def _ours_levels(r: dict[str, Any], mode: str) -> list[str]:
+    """The concurrency levels ours ran in `mode`, lowest first."""
+    return sorted((_get(r, "ours", mode) or {}).keys(), key=int)
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     if not a or not b:
         return None
@@ -42,8 +47,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                     "interval": interval})
 
     for mode in ("plain", "revocable"):
-        levels = sorted((_get(r, "ours", mode) or {}).keys(), key=int)
-        for level in levels:
+        for level in _ours_levels(r, mode):
             ours = _get(r, "ours", mode, level, "iterations_per_min")
             stock = _get(r, "stock", mode, level, "iterations_per_min")
             ratio = _ratio(ours, stock)
@@ -157,7 +161,7 @@ def turn_ratios(r: dict[str, Any], mode: str, level: str) -> list[float]:
 def _turns(r: dict[str, Any]) -> list[str]:
     lines = []
     for mode in ("plain", "revocable"):
-        for level in sorted((_get(r, "ours", mode) or {}).keys(), key=int):
+        for level in _ours_levels(r, mode):
             ratios = turn_ratios(r, mode, level)
             if len(ratios) > 1:
                 lines.append(f"- {mode}, c={level}: " + ", ".join(f"{x:g}" for x in ratios)
@@ -345,7 +349,7 @@ def chart(r: dict[str, Any], path: Path) -> None:
     ]
     groups = []
     for mode in ("plain", "revocable"):
-        for level in sorted((_get(r, "ours", mode) or {}).keys(), key=int):
+        for level in _ours_levels(r, mode):
             groups.append((mode, level))
     if not groups:
         return
