@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aries_cloudagent.config.injection_context import InjectionContext
 from aries_cloudagent.ledger.indy_vdr import IndyVdrLedger
