@@ -37,6 +37,15 @@ def nym_request(author: Any, target: Any, role: str | None = None,
     return sign(vl.build_nym_request(author.did, target.did, verkey, None, role), author)
 
 
+def schema_request(issuer: Any, name: str, attrs: list[str], version: str = "1.0") -> Any:
+    """A signed SCHEMA `name` with `attrs`, written by `issuer`."""
+    from indy_vdr import ledger as vl
+
+    schema = {"ver": "1.0", "id": f"{issuer.did}:2:{name}:{version}", "name": name,
+              "version": version, "attrNames": attrs, "seqNo": None}
+    return sign(vl.build_schema_request(issuer.did, schema), issuer)
+
+
 def cred_def_request(issuer: Any, schema_seq: int | str, tag: str) -> Any:
     """A signed CLAIM_DEF for the schema at ``schema_seq``, with a stand-in key: enough
     for the ledger, which checks who writes it and what it points at, not the key."""

@@ -19,7 +19,7 @@ from ssi_wallet.ledger.client import NodeClient
 from ssi_wallet.ledger.keys import KeyPair
 from ssi_wallet.ledger.merkle import MerkleTree
 from ssi_wallet.ledger.storage import list_txns
-from tests.ledger.conftest import nym_request, run, sign, submit
+from tests.ledger.conftest import nym_request, run, schema_request, submit
 
 
 def _domain_status(led) -> dict:
@@ -46,15 +46,7 @@ def test_restart_keeps_everything(ledger_factory):
     async def write():
         pool = await open_pool(transactions_path=led.genesis_path)
         await submit(pool, nym_request(trustee, kp, "ENDORSER"))
-        schema = {
-            "ver": "1.0",
-            "id": f"{kp.did}:2:s:1.0",
-            "name": "s",
-            "version": "1.0",
-            "attrNames": ["a"],
-            "seqNo": None,
-        }
-        return await submit(pool, sign(vl.build_schema_request(kp.did, schema), kp))
+        return await submit(pool, schema_request(kp, "s", ["a"]))
 
     written = run(write())
     before = _domain_status(led)

@@ -12,7 +12,14 @@ from indy_vdr import ledger as vl
 from indy_vdr import open_pool
 
 from ssi_wallet.ledger.keys import KeyPair
-from tests.ledger.conftest import cred_def_request, nym_request, run, sign, submit
+from tests.ledger.conftest import (
+    cred_def_request,
+    nym_request,
+    run,
+    schema_request,
+    sign,
+    submit,
+)
 
 
 def _publish_registry(genesis_path: str, trustee: KeyPair) -> tuple[str, dict]:
@@ -23,10 +30,8 @@ def _publish_registry(genesis_path: str, trustee: KeyPair) -> tuple[str, dict]:
     async def go() -> tuple[str, dict]:
         pool = await open_pool(transactions_path=genesis_path)
         await submit(pool, nym_request(trustee, issuer, "ENDORSER"))
-        name = f"income{time.time_ns()}"
-        schema = {"ver": "1.0", "id": f"{issuer.did}:2:{name}:1.0", "name": name,
-                  "version": "1.0", "attrNames": ["net_income_cents"], "seqNo": None}
-        written = await submit(pool, sign(vl.build_schema_request(issuer.did, schema), issuer))
+        written = await submit(pool, schema_request(issuer, f"income{time.time_ns()}",
+                                                    ["net_income_cents"]))
         schema_seq = written["txnMetadata"]["seqNo"]
         await submit(pool, cred_def_request(issuer, schema_seq, "default"))
         cred_def_id = f"{issuer.did}:3:CL:{schema_seq}:default"
